@@ -12,7 +12,7 @@ import { open, seal, SealedPayloadSchema, type SealedPayload } from './seal.js';
 import { MessageContentSchema, type MessageContent } from './content.js';
 import type { Rng } from './keys.js';
 import type { AeadAlgorithm } from './aead.js';
-import { hex32, hex64, relayUrl, satoshis, unixSeconds } from './schema-helpers.js';
+import { hex32, hex64, issuesText, relayUrl, satoshis, unixSeconds } from './schema-helpers.js';
 
 const KIND_VALUES = Object.values(MessageKinds) as [MessageKind, ...MessageKind[]];
 
@@ -100,7 +100,7 @@ export function draftMessage(p: CreateMessageParams, rng: Rng): UnsignedMessage 
   const to = p.to.map((t) => t.toLowerCase());
   const kind = p.kind ?? MessageKinds.TEXT;
   const content = MessageContentSchema.safeParse(p.content);
-  if (!content.success) throw new LnmpError('invalid_content', content.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!content.success) throw new LnmpError('invalid_content', issuesText(content.error));
   const header = { version: ENVELOPE_VERSION, kind, from, to, timestamp: p.timestamp };
   const plaintext = utf8(canonicalize(content.data));
   const encrypted = seal(plaintext, [...to, from], rng, { algorithm: p.algorithm ?? 'ChaCha20-Poly1305', aad: contentAad(header) });
@@ -114,14 +114,16 @@ export function draftMessage(p: CreateMessageParams, rng: Rng): UnsignedMessage 
   };
 }
 
-/** Computes the id, signs it and verifies the result (so a bad draft can never be sent). */
+/** Validates the draft, computes the id and signs it. */
 export function signMessage(unsigned: UnsignedMessage, privateKey: Uint8Array, rng: Rng): VerifiedMessage {
   if (publicKeyHexOf(privateKey) !== unsigned.from) throw new LnmpError('invalid_private_key', 'private key does not belong to the envelope sender');
-  const id = computeId(unsigned);
+  const parsed = MessageSchema.safeParse({ ...unsigned, id: '0'.repeat(64), signature: '0'.repeat(128) });
+  if (!parsed.success) throw new LnmpError('invalid_envelope', issuesText(parsed.error));
+  const { id: _id, signature: _sig, ...clean } = parsed.data;
+  const id = computeId(clean);
+  // schnorrSign verifies its own output, so the result is verified by construction.
   const signature = toHex(schnorrSign(fromHex(id, 32), privateKey, rng(32)));
-  const result = verifyMessage({ ...unsigned, id, signature });
-  if (!result.ok) throw result.error;
-  return result.message;
+  return { ...clean, id, signature } as VerifiedMessage;
 }
 
 /** Drafts and signs in one step. */
@@ -154,7 +156,7 @@ export function verifyMessage(input: unknown): VerifyResult {
     return fail('invalid_envelope', (e as Error).message);
   }
   if (!parsed.success) {
-    return fail('invalid_envelope', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    return fail('invalid_envelope', issuesText(parsed.error));
   }
   const msg = parsed.data;
   const id = computeId(msg);
@@ -175,7 +177,7 @@ export function openMessage(msg: VerifiedMessage, privateKey: Uint8Array): Messa
     throw new LnmpError('invalid_content', 'decrypted content is not UTF-8 JSON', { cause });
   }
   const r = MessageContentSchema.safeParse(json);
-  if (!r.success) throw new LnmpError('invalid_content', r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!r.success) throw new LnmpError('invalid_content', issuesText(r.error));
   return r.data;
 }
 

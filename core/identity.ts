@@ -11,7 +11,7 @@ import { ENVELOPE_VERSION, Limits } from './constants.js';
 import { publicKeyHexOf, schnorrSign, schnorrVerify } from './secp256k1.js';
 import { checksumMatches, normalizeHost, parseAddress } from './address.js';
 import type { Rng } from './keys.js';
-import { hex32, hex64, relayUrl, satoshis, unixSeconds } from './schema-helpers.js';
+import { hex32, hex64, issuesText, relayUrl, satoshis, unixSeconds } from './schema-helpers.js';
 
 export const PricingPolicySchema = z.strictObject({
   stranger: satoshis,
@@ -119,7 +119,7 @@ export function createIdentityDocument(privateKey: Uint8Array, fields: UnsignedI
  */
 export function verifyIdentityDocument(input: unknown): IdentityDocument {
   const r = IdentityDocumentSchema.safeParse(input);
-  if (!r.success) throw new LnmpError('invalid_identity', r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  if (!r.success) throw new LnmpError('invalid_identity', issuesText(r.error));
   const doc = r.data;
   const { signature, ...unsigned } = doc;
   if (!schnorrVerify(fromHex(signature, 64), documentHash(unsigned), fromHex(doc.publicKey, 32))) {

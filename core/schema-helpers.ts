@@ -22,3 +22,8 @@ export const relayUrl = z
   .string()
   .max(512)
   .regex(/^wss?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/, 'expected a ws:// or wss:// URL');
+
+/** One line listing every problem zod found, each prefixed with its path. */
+export function issuesText(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}

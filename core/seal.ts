@@ -13,7 +13,7 @@ import { assertPrivateKey, ecdhX, parsePublicKey, publicKeyOf } from './secp256k
 import { pad, unpad } from './padding.js';
 import { Limits } from './constants.js';
 import type { Rng } from './keys.js';
-import { hex32, base64String } from './schema-helpers.js';
+import { hex32, base64String, issuesText } from './schema-helpers.js';
 
 export const KEY_WRAP_INFO = 'lnmp/v1/key-wrap';
 const KEY_WRAP_INFO_BYTES = utf8(KEY_WRAP_INFO);
@@ -116,7 +116,7 @@ export function parseSealedPayload(payload: unknown): SealedPayload {
     }
   }
   const r = SealedPayloadSchema.safeParse(payload);
-  if (!r.success) throw new LnmpError('malformed', r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  if (!r.success) throw new LnmpError('malformed', issuesText(r.error));
   const seen = new Set<string>();
   for (const k of r.data.keys) {
     if (seen.has(k.to)) throw new LnmpError('malformed', `duplicate wrapped key for ${k.to}`);

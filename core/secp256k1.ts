@@ -26,8 +26,18 @@ export function isValidPublicKeyHex(hex: unknown): boolean {
   return typeof hex === 'string' && /^[0-9a-f]{64}$/.test(hex) && ecc.isXOnlyPoint(Buffer.from(hex, 'hex'));
 }
 
+// Point multiplication costs ~0.1 ms, as much as half a signature, and the same key object is
+// used for many operations, so public keys are memoised per private-key array. The cache holds
+// no secret (only public keys) and cannot keep a key alive. A key array mutated after use would
+// map to a stale public key; signing then fails its self-verification rather than misbehave.
+const publicKeyCache = new WeakMap<Bytes, Bytes>();
+
 export function publicKeyOf(sk: Bytes): Bytes {
-  return ecc.xOnlyPointFromScalar(assertPrivateKey(sk));
+  const cached = publicKeyCache.get(sk);
+  if (cached) return cached;
+  const pub = ecc.xOnlyPointFromScalar(assertPrivateKey(sk));
+  publicKeyCache.set(sk, pub);
+  return pub;
 }
 
 export function publicKeyHexOf(sk: Bytes): string {
@@ -45,8 +55,7 @@ export function schnorrSign(message: Bytes, sk: Bytes, auxRand: Bytes): Bytes {
   ensureBytes(message, undefined, 'message');
   const sig =
     message.length === 32 ? ecc.signSchnorr(message, sk, auxRand) : schnorr.sign(message, sk, auxRand);
-  const pub = ecc.xOnlyPointFromScalar(sk);
-  if (!schnorrVerify(sig, message, pub)) throw new LnmpError('bad_signature', 'signer produced an invalid signature');
+  if (!schnorrVerify(sig, message, publicKeyOf(sk))) throw new LnmpError('bad_signature', 'signer produced an invalid signature');
   return sig;
 }
 

@@ -1,0 +1,6 @@
+// The benchmarks `npm run bench -- NAME` knows.
+import { runCoreBench } from './core.js';
+
+export const BENCHMARKS: Record<string, () => Promise<void>> = {
+  core: runCoreBench,
+};
