@@ -1,0 +1,21 @@
+// `lnmp-gateway config check`: load the configuration as `start` would and print it
+// with secrets masked, or print what is wrong with it and exit 2.
+import type { Command } from 'commander';
+import { maskSecrets } from '../../../config/load.js';
+import { formatConfigText } from '../format-config.js';
+import type { CliIo } from '../io.js';
+import { configOption, loadCliConfig } from '../options.js';
+
+export function register(program: Command, io: CliIo): void {
+  const config = program.command('config').description('inspect the configuration');
+  config
+    .command('check')
+    .description('validate the configuration and print the effective settings, secrets masked')
+    .addOption(configOption())
+    .option('--json', 'print JSON instead of key = value lines')
+    .action((options: { config?: string; json?: boolean }) => {
+      const loaded = loadCliConfig(io, options.config);
+      const masked = maskSecrets(loaded.config);
+      io.stdout(options.json ? `${JSON.stringify(masked, null, 2)}\n` : formatConfigText(masked, loaded.sources));
+    });
+}

@@ -1,0 +1,12 @@
+// Every CLI command, one file each. To add a command, write commands/<name>.ts exporting
+// `register(program, io)` and list it here.
+import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
+import { register as registerAddress } from './address.js';
+import { register as registerConfig } from './config.js';
+import { register as registerKeygen } from './keygen.js';
+import { register as registerStart } from './start.js';
+
+export type RegisterCommand = (program: Command, io: CliIo) => void;
+
+export const COMMANDS: readonly RegisterCommand[] = [registerStart, registerConfig, registerKeygen, registerAddress];

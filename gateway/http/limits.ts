@@ -1,0 +1,12 @@
+// Limits of the HTTP listener, in one place so they can be found, documented and tuned.
+
+/** Time a client has to send all request headers. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** Time a client has to send a whole request. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** How long an idle keep-alive connection is kept open. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Largest total size of request headers, in bytes. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** On shutdown, how long requests in flight may take before their connections are cut. */
+export const SHUTDOWN_GRACE_MS = 5_000;

@@ -1,0 +1,105 @@
+// `lnmp-gateway start` as a process: it logs JSON lines, serves /healthz on the port it
+// reports, and exits 0 on SIGTERM or SIGINT; startup failures are one line with exit 1 or 2.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, REPO_ROOT, runCliProcess, spawnCli, waitForExit } from './helpers/cli-process.js';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+
+/** How long start-up and shutdown may each take. */
+const STEP_TIMEOUT_MS = 10_000;
+
+const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+let dataDir: string;
+
+beforeAll(() => {
+  assertBuilt();
+  dataDir = mkdtempSync(join(tmpdir(), 'lnmp-start-test-'));
+});
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Resolves with the port from the first `listening` log line for the HTTP service. */
+function listeningPort(child: ChildProcessWithoutNullStreams): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${STEP_TIMEOUT_MS} ms: ${buffered}`)), STEP_TIMEOUT_MS);
+    child.stderr.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      for (const line of buffered.split('\n').slice(0, -1)) {
+        const entry = JSON.parse(line) as { msg?: string; service?: string; port?: number };
+        if (entry.msg === 'listening' && entry.service === 'http' && typeof entry.port === 'number') {
+          clearTimeout(timer);
+          resolve(entry.port);
+        }
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code} before listening: ${buffered}`)));
+  });
+}
+
+describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s', (signal) => {
+  it('serves /healthz and exits 0', async () => {
+    const child = spawnCli(['start'], { LNMP_HTTP_PORT: '0', LNMP_DATA_DIR: dataDir });
+    const exited = waitForExit(child, 2 * STEP_TIMEOUT_MS);
+    try {
+      const port = await listeningPort(child);
+      const base = `http://127.0.0.1:${port}`;
+
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(200);
+      expect(health.headers.get('content-type')).toBe('application/json');
+      expect(await health.json()).toEqual({ status: 'ok', version: VERSION });
+
+      const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+
+      const missing = await fetch(`${base}/no-such-page`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toEqual({ error: 'not_found' });
+
+      const wrong = await fetch(`${base}/healthz`, { method: 'DELETE' });
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+    } finally {
+      child.kill(signal);
+    }
+
+    const stoppedBy = Date.now();
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(Date.now() - stoppedBy).toBeLessThan(STEP_TIMEOUT_MS);
+    const entries = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries.map((e) => e['msg'])).toEqual(['starting', 'listening', 'stopping', 'stopped']);
+    expect(entries[2]).toMatchObject({ level: 'info', signal });
+    for (const entry of entries) expect(typeof entry['time']).toBe('string');
+  });
+});
+
+describe('lnmp-gateway start failures', () => {
+  it('exits 2 with one line on invalid configuration', async () => {
+    const result = await runCliProcess(['start'], { LNMP_HTTP_PORT: '99999' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('lnmp-gateway: LNMP_HTTP_PORT (ports.http): expected an integer 0-65535, got "99999"\n');
+  });
+
+  it('exits 1 with one line when the HTTP port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const result = await runCliProcess(['start'], { LNMP_HTTP_PORT: String(port), LNMP_DATA_DIR: dataDir });
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      // The "starting" log line, then the error.
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toBe(`lnmp-gateway: cannot listen on 127.0.0.1:${port} (http): address already in use`);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
