@@ -52,6 +52,10 @@ CREATE TABLE aliases (
 -- Listing and deleting a user's aliases.
 CREATE INDEX aliases_user ON aliases (user_id);
 
+-- UIDVALIDITY values are never reused, so a mailbox deleted and created again under the same
+-- name gets a new one (RFC 3501 §2.3.1.1). IMAP limits them to 32 bits.
+CREATE SEQUENCE mailbox_uidvalidity START 1 MAXVALUE 4294967295;
+
 -- Mailbox names are private too: stored sealed under the mailbox key, with a keyed hash of
 -- the name for uniqueness and lookup.
 CREATE TABLE mailboxes (
@@ -60,7 +64,7 @@ CREATE TABLE mailboxes (
   name_hash      bytea NOT NULL,
   name_sealed    bytea NOT NULL,
   role           text CHECK (role IN ('inbox', 'sent', 'drafts', 'trash', 'junk', 'archive', 'screener')),
-  uidvalidity    bigint NOT NULL,
+  uidvalidity    bigint NOT NULL DEFAULT nextval('mailbox_uidvalidity'),
   uidnext        bigint NOT NULL DEFAULT 1,
   highestmodseq  bigint NOT NULL DEFAULT 1,
   subscribed     boolean NOT NULL DEFAULT true,

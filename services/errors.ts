@@ -1,0 +1,37 @@
+// The service-layer error catalogue. Services throw ServiceError with a stable code; each
+// front-end maps codes once (SMTP reply, IMAP NO [CODE], JMAP error type, HTTP status, CLI exit).
+export const ServiceErrorCodes = {
+  auth_failed: 'authentication failed',
+  session_expired: 'the unlocked session has expired; log in again',
+  invalid_address: 'not a valid address',
+  invalid_password: 'the password does not meet the policy',
+  invalid_mnemonic: 'not a valid BIP39 mnemonic',
+  domain_exists: 'the domain is already hosted',
+  domain_not_hosted: 'the domain is not hosted here',
+  user_exists: 'the address is already taken',
+  user_not_found: 'no such user',
+  mailbox_exists: 'a mailbox with that name exists',
+  mailbox_not_found: 'no such mailbox',
+  mailbox_protected: 'the mailbox has a role and cannot be deleted or renamed',
+  invalid_mailbox_name: 'not a valid mailbox name',
+  message_not_found: 'no such message',
+  quota_exceeded: 'the mailbox quota would be exceeded',
+  too_large: 'the message is larger than allowed',
+  integrity: 'stored data failed its integrity check',
+} as const;
+
+export type ServiceErrorCode = keyof typeof ServiceErrorCodes;
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  readonly code: ServiceErrorCode;
+
+  constructor(code: ServiceErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ?? ServiceErrorCodes[code], options);
+    this.code = code;
+  }
+}
+
+export function isServiceError(err: unknown, code?: ServiceErrorCode): err is ServiceError {
+  return err instanceof ServiceError && (code === undefined || err.code === code);
+}
