@@ -1,0 +1,391 @@
+// Messages of the sealed mailbox, with IMAP and JMAP semantics: delivery (public key only),
+// re-wrap at unlock, fetch, append, flags with modseq and UNCHANGEDSINCE, copy, move,
+// expunge, the change journal, threads and search. Contents are encrypted; UIDs, modseqs,
+// flags, sizes, dates, mailbox membership and thread ids are in clear.
+import { fromUtf8, type Rng } from '../core/index.js';
+import type { Db, Queryable } from '../storage/db.js';
+import { ServiceError } from './errors.js';
+import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeRow, type ChangeSink } from './journal.js';
+import { releaseSpace } from './mailbox-service.js';
+import type { MailboxRole } from './mailbox-names.js';
+import { openBlob, sealToPublicKey, sealWithMailboxKey, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY, threadingIds, threadKey } from './message-crypto.js';
+import type { UnlockedAccount } from './unlocked-account.js';
+
+/** Largest message accepted (RFC 5321 size limits are enforced again by the SMTP front-end). */
+export const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+/** Blobs re-wrapped per transaction at unlock. */
+export const REWRAP_BATCH = 200;
+const FLAG_RE = /^\\?[!#-'*+\-.0-9A-Z^-z|~]{1,64}$/;
+
+export interface MessageMeta {
+  id: number;
+  mailboxId: number;
+  uid: number;
+  modseq: number;
+  flags: string[];
+  internalDate: Date;
+  size: number;
+  threadId: number;
+}
+
+export interface FetchedMessage extends MessageMeta {
+  raw: Uint8Array;
+}
+
+export interface Change {
+  modseq: number;
+  kind: 'email' | 'mailbox';
+  op: 'created' | 'updated' | 'destroyed';
+  objectId: number;
+  mailboxId: number | null;
+  uid: number | null;
+}
+
+interface MetaRow {
+  id: number;
+  mailbox_id: number;
+  uid: number;
+  modseq: number;
+  flags: string[];
+  internal_date: Date;
+  size: number;
+  thread_id: number;
+}
+
+const META_COLUMNS = 'id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id';
+
+function meta(r: MetaRow): MessageMeta {
+  return { id: r.id, mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags, internalDate: new Date(r.internal_date), size: r.size, threadId: r.thread_id };
+}
+
+export function checkFlags(flags: readonly string[]): string[] {
+  for (const f of flags) {
+    if (typeof f !== 'string' || !FLAG_RE.test(f)) throw new ServiceError('invalid_mailbox_name', `"${String(f)}" is not a valid flag or keyword`);
+  }
+  return [...new Set(flags)].sort();
+}
+
+interface SearchDoc {
+  header: string;
+  body: string;
+}
+
+export class MessageService {
+  readonly #db: Db;
+  readonly #rng: Rng;
+  readonly #sink: ChangeSink;
+  readonly #now: () => number;
+  /** Decrypted search documents per unlocked session, keyed by blob id; gone with the session. */
+  readonly #searchCache = new WeakMap<UnlockedAccount, Map<number, SearchDoc>>();
+
+  constructor(db: Db, opts: { rng: Rng; notifier?: ChangeSink; now?: () => number }) {
+    this.#db = db;
+    this.#rng = opts.rng;
+    this.#sink = opts.notifier ?? NO_NOTIFICATIONS;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Stores a message for a user who may be away: sealed to the public key. Resolves only
+   * after the transaction committed.
+   */
+  async deliver(input: { userId: number; role?: MailboxRole; raw: Uint8Array; flags?: string[]; internalDate?: Date }): Promise<MessageMeta> {
+    checkSize(input.raw);
+    const flags = checkFlags(input.flags ?? []);
+    const [user] = await this.#db.query<{ public_key: string }>("SELECT public_key FROM users WHERE id = $1 AND status = 'active'", [input.userId]);
+    if (!user) throw new ServiceError('user_not_found');
+    const sealed = sealToPublicKey(user.public_key, input.userId, input.raw, this.#rng);
+    return this.#insert(input.userId, { role: input.role ?? 'inbox' }, SEAL_TO_PUBLIC_KEY, sealed, input.raw.length, flags, input.internalDate ?? new Date(this.#now()), null);
+  }
+
+  /** APPEND: the client's message, stored under the mailbox key, threaded at once. */
+  async append(account: UnlockedAccount, mailboxId: number, raw: Uint8Array, opts: { flags?: string[]; internalDate?: Date } = {}): Promise<MessageMeta> {
+    checkSize(raw);
+    const flags = checkFlags(opts.flags ?? []);
+    const sealed = sealWithMailboxKey(account.mailboxKey, account.userId, raw, this.#rng);
+    return this.#insert(account.userId, { id: mailboxId }, SEAL_MAILBOX_KEY, sealed, raw.length, flags, opts.internalDate ?? new Date(this.#now()), { account, raw });
+  }
+
+  async #insert(
+    userId: number, target: { role: MailboxRole } | { id: number }, seal: number, data: Uint8Array, size: number, flags: string[], internalDate: Date,
+    threading: { account: UnlockedAccount; raw: Uint8Array } | null,
+  ): Promise<MessageMeta> {
+    const result = await this.#db.transaction(async (tx) => {
+      const modseq = await nextModseq(tx, userId);
+      await chargeQuota(tx, userId, size);
+      const mb = await allocateUids(tx, userId, target, 1, modseq);
+      const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, seal, data, size]);
+      const [idRow] = await tx.query<{ id: number }>("SELECT nextval(pg_get_serial_sequence('messages', 'id'))::int8 AS id");
+      const id = idRow!.id;
+      const threadId = threading ? await assignThread(tx, threading.account, id, threading.raw) : id;
+      const [row] = await tx.query<MetaRow>(
+        `INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
+        [id, userId, mb.id, mb.firstUid, modseq, flags, internalDate, size, threadId, blob!.id],
+      );
+      await recordChanges(tx, userId, modseq, [{ kind: 'email', op: 'created', objectId: id, mailboxId: mb.id, uid: mb.firstUid, threadId }]);
+      return meta(row!);
+    });
+    await this.#sink.publish({ userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
+    return result;
+  }
+
+  /**
+   * Re-wraps blobs sealed to the public key under the mailbox key and threads them. Batched,
+   * idempotent (a blob already re-wrapped is skipped) and crash-safe (one transaction per batch).
+   */
+  async rewrapPending(account: UnlockedAccount, batch = REWRAP_BATCH): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const done = await this.#db.transaction(async (tx) => {
+        const blobs = await tx.query<{ id: number; data: Uint8Array }>(
+          'SELECT id, data FROM blobs WHERE user_id = $1 AND seal = 1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
+          [account.userId, batch],
+        );
+        if (blobs.length === 0) return 0;
+        const modseq = await nextModseq(tx, account.userId);
+        const changes: ChangeRow[] = [];
+        for (const b of blobs) {
+          const raw = openBlob(SEAL_TO_PUBLIC_KEY, b.data, account.userId, account);
+          await tx.query('UPDATE blobs SET seal = 2, data = $3 WHERE id = $1 AND user_id = $2 AND seal = 1', [b.id, account.userId, sealWithMailboxKey(account.mailboxKey, account.userId, raw, this.#rng)]);
+          const msgs = await tx.query<{ id: number; mailbox_id: number; uid: number }>('SELECT id, mailbox_id, uid FROM messages WHERE blob_id = $1 AND user_id = $2 ORDER BY id', [b.id, account.userId]);
+          if (msgs.length === 0) continue;
+          const threadId = await assignThread(tx, account, msgs[0]!.id, raw);
+          await tx.query('UPDATE messages SET thread_id = $3, modseq = $4 WHERE blob_id = $1 AND user_id = $2', [b.id, account.userId, threadId, modseq]);
+          for (const m of msgs) changes.push({ kind: 'email', op: 'updated', objectId: m.id, mailboxId: m.mailbox_id, uid: m.uid, threadId });
+        }
+        await recordChanges(tx, account.userId, modseq, changes);
+        await tx.query('UPDATE mailboxes SET highestmodseq = $2 WHERE user_id = $1 AND id = ANY($3::int8[])', [account.userId, modseq, [...new Set(changes.map((c) => c.mailboxId))]]);
+        return blobs.length;
+      });
+      total += done;
+      if (done < batch) break;
+    }
+    return total;
+  }
+
+  /** UID, flags and modseq of every message in a mailbox (SELECT, and CONDSTORE CHANGEDSINCE). */
+  async list(account: UnlockedAccount, mailboxId: number, opts: { changedSince?: number } = {}): Promise<MessageMeta[]> {
+    const rows = await this.#db.query<MetaRow>(
+      `SELECT ${META_COLUMNS} FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND modseq > $3 ORDER BY uid`,
+      [account.userId, mailboxId, opts.changedSince ?? 0],
+    );
+    return rows.map(meta);
+  }
+
+  /** Messages with their decrypted bytes, exactly as delivered or appended. */
+  async fetch(account: UnlockedAccount, mailboxId: number, uids: readonly number[]): Promise<FetchedMessage[]> {
+    const rows = await this.#db.query<MetaRow & { seal: number; data: Uint8Array }>(
+      `SELECT m.id, m.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.size, m.thread_id, b.seal, b.data
+         FROM messages m JOIN blobs b ON b.id = m.blob_id AND b.user_id = m.user_id
+        WHERE m.user_id = $1 AND m.mailbox_id = $2 AND m.uid = ANY($3::int8[]) ORDER BY m.uid`,
+      [account.userId, mailboxId, uids],
+    );
+    return rows.map((r) => ({ ...meta(r), raw: openBlob(r.seal, r.data, account.userId, account) }));
+  }
+
+  /**
+   * STORE: add, remove or replace flags. One modseq for the whole operation; only messages
+   * whose flags change get it. With `unchangedSince`, messages modified after it are left
+   * alone and reported in `failed` (RFC 7162 §3.1.3).
+   */
+  async store(
+    account: UnlockedAccount, mailboxId: number, uids: readonly number[], op: 'add' | 'remove' | 'set', flags: readonly string[], opts: { unchangedSince?: number } = {},
+  ): Promise<{ updated: MessageMeta[]; failed: number[] }> {
+    const f = checkFlags(flags);
+    const newFlags =
+      op === 'set' ? '$4::text[]' : op === 'add' ? 'ARRAY(SELECT DISTINCT x FROM unnest(flags || $4::text[]) x ORDER BY x)' : 'ARRAY(SELECT x FROM unnest(flags) x WHERE x <> ALL ($4::text[]) ORDER BY x)';
+    const result = await this.#db.transaction(async (tx) => {
+      const candidates = await tx.query<{ uid: number; modseq: number }>(
+        'SELECT uid, modseq FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE',
+        [account.userId, mailboxId, uids],
+      );
+      const failed = opts.unchangedSince === undefined ? [] : candidates.filter((c) => c.modseq > opts.unchangedSince!).map((c) => c.uid);
+      const eligible = candidates.filter((c) => !failed.includes(c.uid)).map((c) => c.uid);
+      if (eligible.length === 0) return { updated: [], failed, modseq: 0 };
+      const modseq = await nextModseq(tx, account.userId);
+      const rows = await tx.query<MetaRow>(
+        `UPDATE messages SET flags = ${newFlags}, modseq = $5
+          WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) AND flags IS DISTINCT FROM ${newFlags}
+          RETURNING ${META_COLUMNS}`,
+        [account.userId, mailboxId, eligible, f, modseq],
+      );
+      rows.sort((a, b) => a.uid - b.uid);
+      if (rows.length > 0) {
+        await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [mailboxId, account.userId, modseq]);
+        await recordChanges(tx, account.userId, modseq, rows.map((r) => ({ kind: 'email' as const, op: 'updated' as const, objectId: r.id, mailboxId, uid: r.uid, threadId: r.thread_id })));
+      }
+      return { updated: rows.map(meta), failed, modseq: rows.length > 0 ? modseq : 0 };
+    });
+    if (result.modseq) await this.#sink.publish({ userId: account.userId, modseq: result.modseq, mailboxId, kind: 'email' });
+    return { updated: result.updated, failed: result.failed };
+  }
+
+  /** COPY (or MOVE with `move`): returns source → destination UID pairs (COPYUID). */
+  async copy(account: UnlockedAccount, fromId: number, uids: readonly number[], toId: number, opts: { move?: boolean } = {}): Promise<Array<{ from: number; to: number }>> {
+    const result = await this.#db.transaction(async (tx) => {
+      const src = await tx.query<MetaRow & { blob_id: number }>(
+        `SELECT ${META_COLUMNS}, blob_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE`,
+        [account.userId, fromId, uids],
+      );
+      if (src.length === 0) return { pairs: [], modseq: 0 };
+      const modseq = await nextModseq(tx, account.userId);
+      if (!opts.move) await chargeQuota(tx, account.userId, src.reduce((s, m) => s + m.size, 0));
+      const dest = await allocateUids(tx, account.userId, { id: toId }, src.length, modseq);
+      const changes: ChangeRow[] = [];
+      const pairs = [];
+      for (const [i, m] of src.entries()) {
+        const uid = dest.firstUid + i;
+        const [row] = await tx.query<{ id: number }>(
+          `INSERT INTO messages (user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+          [account.userId, toId, uid, modseq, m.flags, m.internal_date, m.size, m.thread_id, m.blob_id],
+        );
+        changes.push({ kind: 'email', op: 'created', objectId: row!.id, mailboxId: toId, uid, threadId: m.thread_id });
+        pairs.push({ from: m.uid, to: uid });
+      }
+      if (opts.move) {
+        await tx.query('DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, src.map((m) => m.id)]);
+        for (const m of src) changes.push({ kind: 'email', op: 'destroyed', objectId: m.id, mailboxId: fromId, uid: m.uid, threadId: m.thread_id });
+        await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [fromId, account.userId, modseq]);
+      }
+      await recordChanges(tx, account.userId, modseq, changes);
+      return { pairs, modseq };
+    });
+    if (result.modseq) await this.#sink.publish({ userId: account.userId, modseq: result.modseq, mailboxId: toId, kind: 'email' });
+    return result.pairs;
+  }
+
+  /** EXPUNGE: removes messages flagged \Deleted (only those in `uids`, if given). Returns their UIDs. */
+  async expunge(account: UnlockedAccount, mailboxId: number, uids?: readonly number[]): Promise<number[]> {
+    const result = await this.#db.transaction(async (tx) => {
+      const gone = await tx.query<{ id: number; uid: number; size: number; blob_id: number; thread_id: number }>(
+        `DELETE FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND '\\Deleted' = ANY (flags) ${uids ? 'AND uid = ANY($3::int8[])' : ''}
+         RETURNING id, uid, size, blob_id, thread_id`,
+        uids ? [account.userId, mailboxId, uids] : [account.userId, mailboxId],
+      );
+      if (gone.length === 0) return { uids: [], modseq: 0 };
+      const modseq = await nextModseq(tx, account.userId);
+      await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [mailboxId, account.userId, modseq]);
+      await recordChanges(tx, account.userId, modseq, gone.map((m) => ({ kind: 'email' as const, op: 'destroyed' as const, objectId: m.id, mailboxId, uid: m.uid, threadId: m.thread_id })));
+      await releaseSpace(tx, account.userId, gone);
+      return { uids: gone.map((m) => m.uid).sort((a, b) => a - b), modseq };
+    });
+    if (result.modseq) await this.#sink.publish({ userId: account.userId, modseq: result.modseq, mailboxId, kind: 'email' });
+    return result.uids;
+  }
+
+  /** The account's current modseq and every change after `since` (JMAP /changes). */
+  async changesSince(account: UnlockedAccount, since: number): Promise<{ modseq: number; changes: Change[] }> {
+    const [u] = await this.#db.query<{ modseq: number }>('SELECT modseq FROM users WHERE id = $1', [account.userId]);
+    const rows = await this.#db.query<{ modseq: number; kind: 'email' | 'mailbox'; op: Change['op']; object_id: number; mailbox_id: number | null; uid: number | null }>(
+      'SELECT modseq, kind, op, object_id, mailbox_id, uid FROM changes WHERE user_id = $1 AND modseq > $2 ORDER BY modseq, id',
+      [account.userId, since],
+    );
+    return { modseq: u!.modseq, changes: rows.map((r) => ({ modseq: r.modseq, kind: r.kind, op: r.op, objectId: r.object_id, mailboxId: r.mailbox_id, uid: r.uid })) };
+  }
+
+  /** UIDs expunged from a mailbox after `since` (QRESYNC VANISHED (EARLIER)). */
+  async vanishedSince(account: UnlockedAccount, mailboxId: number, since: number): Promise<number[]> {
+    const rows = await this.#db.query<{ uid: number }>(
+      "SELECT DISTINCT uid FROM changes WHERE user_id = $1 AND mailbox_id = $2 AND op = 'destroyed' AND kind = 'email' AND modseq > $3 ORDER BY uid",
+      [account.userId, mailboxId, since],
+    );
+    return rows.map((r) => r.uid);
+  }
+
+  /** The messages of one thread, oldest first. */
+  async thread(account: UnlockedAccount, threadId: number): Promise<MessageMeta[]> {
+    const rows = await this.#db.query<MetaRow>(`SELECT ${META_COLUMNS} FROM messages WHERE user_id = $1 AND thread_id = $2 ORDER BY internal_date, id`, [account.userId, threadId]);
+    return rows.map(meta);
+  }
+
+  async quota(account: UnlockedAccount): Promise<{ usedBytes: number; limitBytes: number }> {
+    const [u] = await this.#db.query<{ used_bytes: number; quota_bytes: number }>('SELECT used_bytes, quota_bytes FROM users WHERE id = $1', [account.userId]);
+    return { usedBytes: u!.used_bytes, limitBytes: u!.quota_bytes };
+  }
+
+  /**
+   * UIDs of messages whose header field, body or whole text contains `value` (case-insensitive).
+   * Search runs over documents decrypted once per session and kept in memory for it.
+   */
+  async search(account: UnlockedAccount, mailboxId: number, criterion: { field: 'text' | 'body' } | { field: 'header'; name: string }, value: string): Promise<number[]> {
+    const needle = value.toLowerCase();
+    const docs = await this.#documents(account, mailboxId);
+    const hits: number[] = [];
+    for (const { uid, doc } of docs) {
+      const hay = criterion.field === 'header' ? headerValues(doc.header, criterion.name) : criterion.field === 'body' ? doc.body : `${doc.header}\n${doc.body}`;
+      if (hay.includes(needle)) hits.push(uid);
+    }
+    return hits;
+  }
+
+  async #documents(account: UnlockedAccount, mailboxId: number): Promise<Array<{ uid: number; doc: SearchDoc }>> {
+    let cache = this.#searchCache.get(account);
+    if (!cache) this.#searchCache.set(account, (cache = new Map()));
+    const index = await this.#db.query<{ uid: number; blob_id: number }>('SELECT uid, blob_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 ORDER BY uid', [account.userId, mailboxId]);
+    const missing = index.filter((m) => !cache!.has(m.blob_id)).map((m) => m.blob_id);
+    if (missing.length > 0) {
+      const blobs = await this.#db.query<{ id: number; seal: number; data: Uint8Array }>('SELECT id, seal, data FROM blobs WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, missing]);
+      for (const b of blobs) cache.set(b.id, toSearchDoc(openBlob(b.seal, b.data, account.userId, account)));
+    }
+    return index.filter((m) => cache!.has(m.blob_id)).map((m) => ({ uid: m.uid, doc: cache!.get(m.blob_id)! }));
+  }
+}
+
+function toSearchDoc(raw: Uint8Array): SearchDoc {
+  const text = fromUtf8Lossy(raw);
+  const split = text.search(/\r?\n\r?\n/);
+  const header = (split === -1 ? text : text.slice(0, split)).replace(/\r?\n[ \t]/g, ' ').toLowerCase();
+  const body = split === -1 ? '' : text.slice(split).trim().toLowerCase();
+  return { header, body };
+}
+
+function headerValues(header: string, name: string): string {
+  const prefix = `${name.toLowerCase()}:`;
+  return header.split(/\r?\n/).filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length)).join('\n');
+}
+
+function fromUtf8Lossy(raw: Uint8Array): string {
+  try {
+    return fromUtf8(raw);
+  } catch {
+    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
+  }
+}
+
+function checkSize(raw: Uint8Array): void {
+  if (!(raw instanceof Uint8Array) || raw.length === 0) throw new ServiceError('too_large', 'a message has at least one byte');
+  if (raw.length > MAX_MESSAGE_BYTES) throw new ServiceError('too_large', `messages are limited to ${MAX_MESSAGE_BYTES} bytes`);
+}
+
+async function chargeQuota(tx: Queryable, userId: number, bytes: number): Promise<void> {
+  const rows = await tx.query('UPDATE users SET used_bytes = used_bytes + $2 WHERE id = $1 AND used_bytes + $2 <= quota_bytes RETURNING id', [userId, bytes]);
+  if (rows.length === 0) throw new ServiceError('quota_exceeded');
+}
+
+/** Reserves `count` UIDs in a mailbox of the user (row lock: concurrent appends get increasing UIDs). */
+async function allocateUids(tx: Queryable, userId: number, target: { role: MailboxRole } | { id: number }, count: number, modseq: number): Promise<{ id: number; firstUid: number }> {
+  const byRole = 'role' in target;
+  const rows = await tx.query<{ id: number; first_uid: number }>(
+    `UPDATE mailboxes SET uidnext = uidnext + $3, highestmodseq = $4 WHERE user_id = $1 AND ${byRole ? 'role = $2' : 'id = $2'} RETURNING id, uidnext - $3 AS first_uid`,
+    [userId, byRole ? target.role : target.id, count, modseq],
+  );
+  if (!rows[0]) throw new ServiceError('mailbox_not_found');
+  return { id: rows[0].id, firstUid: rows[0].first_uid };
+}
+
+/** Joins the thread of any message this one refers to (or that refers to it); else its own. */
+async function assignThread(tx: Queryable, account: UnlockedAccount, messageId: number, raw: Uint8Array): Promise<number> {
+  const ids = threadingIds(raw);
+  const keys = [...(ids.messageId ? [ids.messageId] : []), ...ids.refs].map((id) => threadKey(account.mailboxKey, id));
+  if (keys.length === 0) return messageId;
+  const found = await tx.query<{ thread_id: number }>('SELECT thread_id FROM thread_keys WHERE user_id = $1 AND key = ANY($2::bytea[]) ORDER BY thread_id LIMIT 1', [account.userId, keys]);
+  const threadId = found[0]?.thread_id ?? messageId;
+  await tx.query(
+    'INSERT INTO thread_keys (user_id, key, thread_id) SELECT $1, k, $3 FROM unnest($2::bytea[]) k ON CONFLICT (user_id, key) DO NOTHING',
+    [account.userId, keys, threadId],
+  );
+  return threadId;
+}
+
