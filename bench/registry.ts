@@ -1,6 +1,8 @@
 // The benchmarks `npm run bench -- NAME` knows.
 import { runCoreBench } from './core.js';
+import { runStorageBench } from './storage.js';
 
 export const BENCHMARKS: Record<string, () => Promise<void>> = {
   core: runCoreBench,
+  storage: runStorageBench,
 };

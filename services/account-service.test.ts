@@ -124,6 +124,14 @@ describe.each(BACKENDS)('accounts on %s', (backend) => {
     expect(await accounts.resolveAddress('nobody@example.test')).toBeUndefined();
   });
 
+  it('ensureDomain hosts a domain once and reports whether it added it', async () => {
+    expect(await accounts.ensureDomain('Ensured.TEST')).toBe(true);
+    expect(await accounts.ensureDomain('ensured.test')).toBe(false);
+    expect(await accounts.ensureDomain('example.test')).toBe(false);
+    expect((await accounts.listDomains()).map((d) => d.name)).toContain('ensured.test');
+    await expect(accounts.ensureDomain('not a domain')).rejects.toMatchObject({ code: 'invalid_address' });
+  });
+
   it('rejects bad input with stable codes', async () => {
     await expect(accounts.addDomain('example.test')).rejects.toMatchObject({ code: 'domain_exists' });
     await expect(accounts.addDomain('not a domain')).rejects.toMatchObject({ code: 'invalid_address' });

@@ -84,6 +84,13 @@ export class AccountService {
     return { id: rows[0]!.id, name: domain };
   }
 
+  /** Hosts `name` unless it already is (safe when several nodes start at once); true when this call added it. */
+  async ensureDomain(name: string): Promise<boolean> {
+    const domain = hostOrThrow(name);
+    const rows = await this.#db.query('INSERT INTO domains (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id', [domain]);
+    return rows.length > 0;
+  }
+
   async listDomains(): Promise<Array<{ id: number; name: string }>> {
     return this.#db.query('SELECT id, name FROM domains ORDER BY name');
   }

@@ -46,16 +46,24 @@ interface MetaRow {
   mailbox_id: number;
   uid: number;
   modseq: number;
-  flags: string[];
-  internal_date: Date;
+  flags: string;
+  internal_ms: number;
   size: number;
   thread_id: number;
 }
 
-const META_COLUMNS = 'id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id';
+/**
+ * Metadata columns. Flags come back space-joined (a flag cannot contain a space) and the date
+ * as epoch milliseconds: parsing text[] and timestamptz values dominated listing 100k rows.
+ */
+function metaColumns(alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return `${a}id, ${a}mailbox_id, ${a}uid, ${a}modseq, array_to_string(${a}flags, ' ') AS flags, (extract(epoch FROM ${a}internal_date) * 1000)::int8 AS internal_ms, ${a}size, ${a}thread_id`;
+}
+const META_COLUMNS = metaColumns();
 
 function meta(r: MetaRow): MessageMeta {
-  return { id: r.id, mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags, internalDate: new Date(r.internal_date), size: r.size, threadId: r.thread_id };
+  return { id: r.id, mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags === '' ? [] : r.flags.split(' '), internalDate: new Date(r.internal_ms), size: r.size, threadId: r.thread_id };
 }
 
 export function checkFlags(flags: readonly string[]): string[] {
@@ -95,7 +103,35 @@ export class MessageService {
     const [user] = await this.#db.query<{ public_key: string }>("SELECT public_key FROM users WHERE id = $1 AND status = 'active'", [input.userId]);
     if (!user) throw new ServiceError('user_not_found');
     const sealed = sealToPublicKey(user.public_key, input.userId, input.raw, this.#rng);
-    return this.#insert(input.userId, { role: input.role ?? 'inbox' }, SEAL_TO_PUBLIC_KEY, sealed, input.raw.length, flags, input.internalDate ?? new Date(this.#now()), null);
+    const size = input.raw.length;
+    // One statement, so one round trip and atomic without BEGIN/COMMIT. The user row is locked
+    // first (the mailbox update waits for its modseq), the same order as every other change.
+    const rows = await this.#db.query<MetaRow>(
+      `WITH u AS (
+         UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $4
+          WHERE id = $1 AND status = 'active' AND used_bytes + $4 <= quota_bytes RETURNING modseq),
+       mb AS (
+         UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = (SELECT modseq FROM u)
+          WHERE user_id = $1 AND role = $2 AND EXISTS (SELECT 1 FROM u) RETURNING id, uidnext - 1 AS uid),
+       b AS (INSERT INTO blobs (user_id, seal, data, size) SELECT $1, ${SEAL_TO_PUBLIC_KEY}, $3, $4 FROM mb RETURNING id),
+       n AS (SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id FROM b),
+       m AS (
+         INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
+         SELECT n.id, $1, mb.id, mb.uid, u.modseq, $5, $6, $4, n.id, b.id FROM u, mb, b, n
+         RETURNING ${META_COLUMNS}),
+       c AS (
+         INSERT INTO changes (user_id, modseq, kind, op, object_id, mailbox_id, uid, thread_id)
+         SELECT $1, modseq, 'email', 'created', id, mailbox_id, uid, thread_id FROM m)
+       SELECT * FROM m`,
+      [input.userId, input.role ?? 'inbox', sealed, size, flags, input.internalDate ?? new Date(this.#now())],
+    );
+    if (!rows[0]) {
+      const [q] = await this.#db.query<{ ok: boolean }>('SELECT used_bytes + $2 <= quota_bytes AS ok FROM users WHERE id = $1', [input.userId, size]);
+      throw q && !q.ok ? new ServiceError('quota_exceeded') : new ServiceError('mailbox_not_found', `no ${input.role ?? 'inbox'} mailbox`);
+    }
+    const result = meta(rows[0]);
+    await this.#sink.publish({ userId: input.userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
+    return result;
   }
 
   /** APPEND: the client's message, stored under the mailbox key, threaded at once. */
@@ -108,7 +144,7 @@ export class MessageService {
 
   async #insert(
     userId: number, target: { role: MailboxRole } | { id: number }, seal: number, data: Uint8Array, size: number, flags: string[], internalDate: Date,
-    threading: { account: UnlockedAccount; raw: Uint8Array } | null,
+    threading: { account: UnlockedAccount; raw: Uint8Array },
   ): Promise<MessageMeta> {
     const result = await this.#db.transaction(async (tx) => {
       const modseq = await nextModseq(tx, userId);
@@ -117,7 +153,7 @@ export class MessageService {
       const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, seal, data, size]);
       const [idRow] = await tx.query<{ id: number }>("SELECT nextval(pg_get_serial_sequence('messages', 'id'))::int8 AS id");
       const id = idRow!.id;
-      const threadId = threading ? await assignThread(tx, threading.account, id, threading.raw) : id;
+      const threadId = await assignThread(tx, threading.account, id, threading.raw);
       const [row] = await tx.query<MetaRow>(
         `INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
@@ -137,31 +173,45 @@ export class MessageService {
   async rewrapPending(account: UnlockedAccount, batch = REWRAP_BATCH): Promise<number> {
     let total = 0;
     for (;;) {
-      const done = await this.#db.transaction(async (tx) => {
-        const blobs = await tx.query<{ id: number; data: Uint8Array }>(
-          'SELECT id, data FROM blobs WHERE user_id = $1 AND seal = 1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
-          [account.userId, batch],
-        );
-        if (blobs.length === 0) return 0;
-        const modseq = await nextModseq(tx, account.userId);
-        const changes: ChangeRow[] = [];
-        for (const b of blobs) {
-          const raw = openBlob(SEAL_TO_PUBLIC_KEY, b.data, account.userId, account);
-          await tx.query('UPDATE blobs SET seal = 2, data = $3 WHERE id = $1 AND user_id = $2 AND seal = 1', [b.id, account.userId, sealWithMailboxKey(account.mailboxKey, account.userId, raw, this.#rng)]);
-          const msgs = await tx.query<{ id: number; mailbox_id: number; uid: number }>('SELECT id, mailbox_id, uid FROM messages WHERE blob_id = $1 AND user_id = $2 ORDER BY id', [b.id, account.userId]);
-          if (msgs.length === 0) continue;
-          const threadId = await assignThread(tx, account, msgs[0]!.id, raw);
-          await tx.query('UPDATE messages SET thread_id = $3, modseq = $4 WHERE blob_id = $1 AND user_id = $2', [b.id, account.userId, threadId, modseq]);
-          for (const m of msgs) changes.push({ kind: 'email', op: 'updated', objectId: m.id, mailboxId: m.mailbox_id, uid: m.uid, threadId });
-        }
-        await recordChanges(tx, account.userId, modseq, changes);
-        await tx.query('UPDATE mailboxes SET highestmodseq = $2 WHERE user_id = $1 AND id = ANY($3::int8[])', [account.userId, modseq, [...new Set(changes.map((c) => c.mailboxId))]]);
-        return blobs.length;
-      });
+      const done = await this.#db.transaction((tx) => this.#rewrapBatch(tx, account, batch));
       total += done;
       if (done < batch) break;
     }
     return total;
+  }
+
+  /** One batch in one transaction: decrypt and re-seal in memory, then a handful of bulk statements. */
+  async #rewrapBatch(tx: Queryable, account: UnlockedAccount, batch: number): Promise<number> {
+    const blobs = await tx.query<{ id: number; data: Uint8Array }>(
+      'SELECT id, data FROM blobs WHERE user_id = $1 AND seal = 1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
+      [account.userId, batch],
+    );
+    if (blobs.length === 0) return 0;
+    const raws = blobs.map((b) => openBlob(SEAL_TO_PUBLIC_KEY, b.data, account.userId, account));
+    await tx.query(
+      'UPDATE blobs SET seal = 2, data = v.data FROM unnest($2::int8[], $3::bytea[]) AS v(id, data) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal = 1',
+      [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account.mailboxKey, account.userId, raw, this.#rng))],
+    );
+    const msgs = await tx.query<{ id: number; mailbox_id: number; uid: number; blob_id: number }>(
+      'SELECT id, mailbox_id, uid, blob_id FROM messages WHERE user_id = $1 AND blob_id = ANY($2::int8[]) ORDER BY id',
+      [account.userId, blobs.map((b) => b.id)],
+    );
+    if (msgs.length === 0) return blobs.length;
+    const firstMessage = new Map<number, number>();
+    for (const m of msgs) if (!firstMessage.has(m.blob_id)) firstMessage.set(m.blob_id, m.id);
+    const threads = await assignThreads(
+      tx,
+      account,
+      blobs.flatMap((b, i) => (firstMessage.has(b.id) ? [{ key: b.id, messageId: firstMessage.get(b.id)!, raw: raws[i]! }] : [])),
+    );
+    const modseq = await nextModseq(tx, account.userId);
+    await tx.query(
+      'UPDATE messages SET thread_id = v.thread_id, modseq = $2 FROM unnest($3::int8[], $4::int8[]) AS v(blob_id, thread_id) WHERE messages.user_id = $1 AND messages.blob_id = v.blob_id',
+      [account.userId, modseq, [...threads.keys()], [...threads.values()]],
+    );
+    await recordChanges(tx, account.userId, modseq, msgs.map((m) => ({ kind: 'email' as const, op: 'updated' as const, objectId: m.id, mailboxId: m.mailbox_id, uid: m.uid, threadId: threads.get(m.blob_id) ?? null })));
+    await tx.query('UPDATE mailboxes SET highestmodseq = $2 WHERE user_id = $1 AND id = ANY($3::int8[])', [account.userId, modseq, [...new Set(msgs.map((m) => m.mailbox_id))]]);
+    return blobs.length;
   }
 
   /** UID, flags and modseq of every message in a mailbox (SELECT, and CONDSTORE CHANGEDSINCE). */
@@ -176,7 +226,7 @@ export class MessageService {
   /** Messages with their decrypted bytes, exactly as delivered or appended. */
   async fetch(account: UnlockedAccount, mailboxId: number, uids: readonly number[]): Promise<FetchedMessage[]> {
     const rows = await this.#db.query<MetaRow & { seal: number; data: Uint8Array }>(
-      `SELECT m.id, m.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.size, m.thread_id, b.seal, b.data
+      `SELECT ${metaColumns('m')}, b.seal, b.data
          FROM messages m JOIN blobs b ON b.id = m.blob_id AND b.user_id = m.user_id
         WHERE m.user_id = $1 AND m.mailbox_id = $2 AND m.uid = ANY($3::int8[]) ORDER BY m.uid`,
       [account.userId, mailboxId, uids],
@@ -224,26 +274,25 @@ export class MessageService {
   /** COPY (or MOVE with `move`): returns source → destination UID pairs (COPYUID). */
   async copy(account: UnlockedAccount, fromId: number, uids: readonly number[], toId: number, opts: { move?: boolean } = {}): Promise<Array<{ from: number; to: number }>> {
     const result = await this.#db.transaction(async (tx) => {
-      const src = await tx.query<MetaRow & { blob_id: number }>(
-        `SELECT ${META_COLUMNS}, blob_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE`,
+      const src = await tx.query<{ id: number; uid: number; size: number; thread_id: number }>(
+        'SELECT id, uid, size, thread_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE',
         [account.userId, fromId, uids],
       );
       if (src.length === 0) return { pairs: [], modseq: 0 };
       const modseq = await nextModseq(tx, account.userId);
       if (!opts.move) await chargeQuota(tx, account.userId, src.reduce((s, m) => s + m.size, 0));
       const dest = await allocateUids(tx, account.userId, { id: toId }, src.length, modseq);
-      const changes: ChangeRow[] = [];
-      const pairs = [];
-      for (const [i, m] of src.entries()) {
-        const uid = dest.firstUid + i;
-        const [row] = await tx.query<{ id: number }>(
-          `INSERT INTO messages (user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-          [account.userId, toId, uid, modseq, m.flags, m.internal_date, m.size, m.thread_id, m.blob_id],
-        );
-        changes.push({ kind: 'email', op: 'created', objectId: row!.id, mailboxId: toId, uid, threadId: m.thread_id });
-        pairs.push({ from: m.uid, to: uid });
-      }
+      // Source UIDs in ascending order map to consecutive new UIDs.
+      const created = await tx.query<{ id: number; uid: number; thread_id: number }>(
+        `INSERT INTO messages (user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
+         SELECT user_id, $3, $4 + (row_number() OVER (ORDER BY uid)) - 1, $5, flags, internal_date, size, thread_id, blob_id
+           FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])
+         RETURNING id, uid, thread_id`,
+        [account.userId, src.map((m) => m.id), toId, dest.firstUid, modseq],
+      );
+      created.sort((a, b) => a.uid - b.uid);
+      const changes: ChangeRow[] = created.map((c) => ({ kind: 'email', op: 'created', objectId: c.id, mailboxId: toId, uid: c.uid, threadId: c.thread_id }));
+      const pairs = src.map((m, i) => ({ from: m.uid, to: dest.firstUid + i }));
       if (opts.move) {
         await tx.query('DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, src.map((m) => m.id)]);
         for (const m of src) changes.push({ kind: 'email', op: 'destroyed', objectId: m.id, mailboxId: fromId, uid: m.uid, threadId: m.thread_id });
@@ -296,7 +345,7 @@ export class MessageService {
 
   /** The messages of one thread, oldest first. */
   async thread(account: UnlockedAccount, threadId: number): Promise<MessageMeta[]> {
-    const rows = await this.#db.query<MetaRow>(`SELECT ${META_COLUMNS} FROM messages WHERE user_id = $1 AND thread_id = $2 ORDER BY internal_date, id`, [account.userId, threadId]);
+    const rows = await this.#db.query<MetaRow>(`SELECT ${META_COLUMNS} FROM messages WHERE user_id = $1 AND thread_id = $2 ORDER BY internal_ms, id`, [account.userId, threadId]);
     return rows.map(meta);
   }
 
@@ -375,17 +424,42 @@ async function allocateUids(tx: Queryable, userId: number, target: { role: Mailb
   return { id: rows[0].id, firstUid: rows[0].first_uid };
 }
 
-/** Joins the thread of any message this one refers to (or that refers to it); else its own. */
+/** Threads one message; see assignThreads. */
 async function assignThread(tx: Queryable, account: UnlockedAccount, messageId: number, raw: Uint8Array): Promise<number> {
-  const ids = threadingIds(raw);
-  const keys = [...(ids.messageId ? [ids.messageId] : []), ...ids.refs].map((id) => threadKey(account.mailboxKey, id));
-  if (keys.length === 0) return messageId;
-  const found = await tx.query<{ thread_id: number }>('SELECT thread_id FROM thread_keys WHERE user_id = $1 AND key = ANY($2::bytea[]) ORDER BY thread_id LIMIT 1', [account.userId, keys]);
-  const threadId = found[0]?.thread_id ?? messageId;
-  await tx.query(
-    'INSERT INTO thread_keys (user_id, key, thread_id) SELECT $1, k, $3 FROM unnest($2::bytea[]) k ON CONFLICT (user_id, key) DO NOTHING',
-    [account.userId, keys, threadId],
-  );
-  return threadId;
+  return (await assignThreads(tx, account, [{ key: messageId, messageId, raw }])).get(messageId)!;
 }
 
+/**
+ * Threads messages by Message-ID, In-Reply-To and References: a message joins the thread of
+ * any id it mentions that is already known (stored keyed hashes, or earlier in this batch),
+ * else starts its own (thread id = its message id). Returns item key → thread id.
+ */
+async function assignThreads(tx: Queryable, account: UnlockedAccount, items: ReadonlyArray<{ key: number; messageId: number; raw: Uint8Array }>): Promise<Map<number, number>> {
+  const perItem = items.map((it) => {
+    const ids = threadingIds(it.raw);
+    return { ...it, keys: [...(ids.messageId ? [ids.messageId] : []), ...ids.refs].map((id) => Buffer.from(threadKey(account.mailboxKey, id)).toString('hex')) };
+  });
+  const allKeys = [...new Set(perItem.flatMap((p) => p.keys))];
+  const known = new Map<string, number>();
+  if (allKeys.length > 0) {
+    const rows = await tx.query<{ key: Uint8Array; thread_id: number }>('SELECT key, thread_id FROM thread_keys WHERE user_id = $1 AND key = ANY($2::bytea[])', [
+      account.userId, allKeys.map((k) => Buffer.from(k, 'hex')),
+    ]);
+    for (const r of rows) known.set(Buffer.from(r.key).toString('hex'), r.thread_id);
+  }
+  const result = new Map<number, number>();
+  const fresh = new Map<string, number>();
+  for (const p of perItem) {
+    const found = p.keys.map((k) => known.get(k) ?? fresh.get(k)).filter((t): t is number => t !== undefined);
+    const threadId = found.length > 0 ? Math.min(...found) : p.messageId;
+    for (const k of p.keys) if (!known.has(k) && !fresh.has(k)) fresh.set(k, threadId);
+    result.set(p.key, threadId);
+  }
+  if (fresh.size > 0) {
+    await tx.query(
+      'INSERT INTO thread_keys (user_id, key, thread_id) SELECT $1, k, t FROM unnest($2::bytea[], $3::int8[]) AS v(k, t) ON CONFLICT (user_id, key) DO NOTHING',
+      [account.userId, [...fresh.keys()].map((k) => Buffer.from(k, 'hex')), [...fresh.values()]],
+    );
+  }
+  return result;
+}
