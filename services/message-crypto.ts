@@ -1,7 +1,7 @@
 // How message contents are kept: sealed to the user's public key at delivery (the gateway
 // needs no secret to store mail), and under the user's symmetric mailbox key once the user
 // has logged in. Both are bound to the owning user, so a blob cannot be moved to another.
-import { fromUtf8, open, seal, utf8, isLnmpError, type Rng } from '../core/index.js';
+import { aeadDecrypt, aeadEncrypt, assertPrivateKey, concatBytes, ecdhX, fromHex, hkdfSha256, isLnmpError, publicKeyOf, utf8, type Rng } from '../core/index.js';
 import { boxOpen, boxSeal, keyedHash, subkey } from './secret-box.js';
 import { ServiceError } from './errors.js';
 
@@ -10,8 +10,111 @@ export const SEAL_MAILBOX_KEY = 2;
 
 const blobContext = (userId: number) => `blob:${userId}`;
 
-export function sealToPublicKey(publicKey: string, userId: number, raw: Uint8Array, rng: Rng): Uint8Array {
-  return utf8(JSON.stringify(seal(raw, [publicKey], rng, { aad: utf8(blobContext(userId)) })));
+/**
+ * Blobs sealed to a public key (seal 1), binary:
+ *   version 0x01 | E (32, x-only ephemeral key) | salt (16) | nonce (12) | ChaCha20-Poly1305(ct || tag)
+ * with key = HKDF-SHA256(ikm = x(e·R), salt = E || R || salt16, info = "lnmp-gateway/v1/delivery")
+ * and AAD = "blob:<userId>". The ephemeral key e is kept in memory only and reused for a
+ * bounded number of deliveries to the same recipient (DELIVERY_KEY_MAX_USES / _TTL_MS): the
+ * per-blob salt gives every blob its own key, and the ECDH — 90% of the cost of sealing — is
+ * paid once per ephemeral key instead of once per message. e never leaves memory, so a
+ * database dump still needs the recipient's private key; and the gateway already sees these
+ * messages in clear while it receives them, so holding e briefly exposes nothing more.
+ */
+const DELIVERY_VERSION = 1;
+const DELIVERY_HEADER = 1 + 32 + 16 + 12;
+const DELIVERY_INFO = utf8('lnmp-gateway/v1/delivery');
+export const DELIVERY_KEY_MAX_USES = 1000;
+export const DELIVERY_KEY_TTL_MS = 60_000;
+export const DELIVERY_KEY_CACHE_SIZE = 10_000;
+
+function deliveryKey(shared: Uint8Array, ephemeralPub: Uint8Array, recipientPub: Uint8Array, salt: Uint8Array): Uint8Array {
+  return hkdfSha256(shared, concatBytes(ephemeralPub, recipientPub, salt), DELIVERY_INFO, 32);
+}
+
+interface EphemeralEntry {
+  pub: Uint8Array;
+  shared: Uint8Array;
+  uses: number;
+  expires: number;
+}
+
+export class DeliverySealer {
+  readonly #rng: Rng;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, EphemeralEntry>();
+
+  constructor(rng: Rng, now: () => number = Date.now) {
+    this.#rng = rng;
+    this.#now = now;
+  }
+
+  seal(publicKey: string, userId: number, raw: Uint8Array): Uint8Array {
+    const recipient = fromHex(publicKey, 32, 'public key');
+    const entry = this.#entry(publicKey, recipient);
+    const salt = this.#rng(16);
+    const nonce = this.#rng(12);
+    const ct = aeadEncrypt('ChaCha20-Poly1305', deliveryKey(entry.shared, entry.pub, recipient, salt), nonce, raw, utf8(blobContext(userId)));
+    const out = new Uint8Array(DELIVERY_HEADER + ct.length);
+    out[0] = DELIVERY_VERSION;
+    out.set(entry.pub, 1);
+    out.set(salt, 33);
+    out.set(nonce, 49);
+    out.set(ct, DELIVERY_HEADER);
+    return out;
+  }
+
+  #entry(publicKey: string, recipient: Uint8Array): EphemeralEntry {
+    const now = this.#now();
+    const cached = this.#cache.get(publicKey);
+    if (cached && cached.uses < DELIVERY_KEY_MAX_USES && cached.expires > now) {
+      cached.uses++;
+      return cached;
+    }
+    if (cached) {
+      cached.shared.fill(0);
+      this.#cache.delete(publicKey);
+    }
+    let secret = this.#rng(32);
+    while (!isPrivateKey(secret)) secret = this.#rng(32);
+    const entry = { pub: publicKeyOf(secret), shared: ecdhX(secret, recipient), uses: 1, expires: now + DELIVERY_KEY_TTL_MS };
+    secret.fill(0);
+    if (this.#cache.size >= DELIVERY_KEY_CACHE_SIZE) {
+      const oldest = this.#cache.keys().next().value as string;
+      this.#cache.get(oldest)!.shared.fill(0);
+      this.#cache.delete(oldest);
+    }
+    this.#cache.set(publicKey, entry);
+    return entry;
+  }
+}
+
+function isPrivateKey(b: Uint8Array): boolean {
+  try {
+    assertPrivateKey(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Opens seal-1 blobs; `sharedCache` lets a batch reuse the ECDH of a repeated ephemeral key. */
+export function openDelivered(data: Uint8Array, userId: number, privateKey: Uint8Array, sharedCache?: Map<string, Uint8Array>): Uint8Array {
+  if (data.length < DELIVERY_HEADER + 16 || data[0] !== DELIVERY_VERSION) throw new ServiceError('integrity', `sealed blob of user ${userId} is malformed`);
+  const ephemeralPub = data.subarray(1, 33);
+  const cacheKey = Buffer.from(ephemeralPub).toString('hex');
+  let shared = sharedCache?.get(cacheKey);
+  try {
+    if (!shared) {
+      shared = ecdhX(privateKey, ephemeralPub);
+      sharedCache?.set(cacheKey, shared);
+    }
+    const key = deliveryKey(shared, ephemeralPub, publicKeyOf(privateKey), data.subarray(33, 49));
+    return aeadDecrypt('ChaCha20-Poly1305', key, data.subarray(49, 61), data.subarray(DELIVERY_HEADER), utf8(blobContext(userId)));
+  } catch (cause) {
+    if (isLnmpError(cause)) throw new ServiceError('integrity', `sealed blob of user ${userId} does not open: ${cause.message}`, { cause });
+    throw cause;
+  }
 }
 
 export function sealWithMailboxKey(mailboxKey: Uint8Array, userId: number, raw: Uint8Array, rng: Rng): Uint8Array {
@@ -19,17 +122,10 @@ export function sealWithMailboxKey(mailboxKey: Uint8Array, userId: number, raw: 
 }
 
 /** Opens a stored blob of either kind; any tampering gives ServiceError `integrity`. */
-export function openBlob(kind: number, data: Uint8Array, userId: number, keys: { privateKey: Uint8Array; mailboxKey: Uint8Array }): Uint8Array {
+export function openBlob(kind: number, data: Uint8Array, userId: number, keys: { privateKey: Uint8Array; mailboxKey: Uint8Array }, sharedCache?: Map<string, Uint8Array>): Uint8Array {
   if (kind === SEAL_MAILBOX_KEY) return boxOpen(subkey(keys.mailboxKey, 'blob'), data, blobContext(userId));
   if (kind !== SEAL_TO_PUBLIC_KEY) throw new ServiceError('integrity', `unknown blob seal ${kind}`);
-  try {
-    return open(JSON.parse(fromUtf8(data)), keys.privateKey, { aad: utf8(blobContext(userId)) });
-  } catch (cause) {
-    if (isLnmpError(cause) || cause instanceof SyntaxError || cause instanceof TypeError) {
-      throw new ServiceError('integrity', `sealed blob of user ${userId} does not open: ${(cause as Error).message}`, { cause });
-    }
-    throw cause;
-  }
+  return openDelivered(data, userId, keys.privateKey, sharedCache);
 }
 
 /** Keyed hash of a Message-ID, so threads can be joined without storing ids in clear. */

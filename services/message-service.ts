@@ -8,7 +8,7 @@ import { ServiceError } from './errors.js';
 import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeRow, type ChangeSink } from './journal.js';
 import { releaseSpace } from './mailbox-service.js';
 import type { MailboxRole } from './mailbox-names.js';
-import { openBlob, sealToPublicKey, sealWithMailboxKey, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY, threadingIds, threadKey } from './message-crypto.js';
+import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY, threadingIds, threadKey } from './message-crypto.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 
 /** Largest message accepted (RFC 5321 size limits are enforced again by the SMTP front-end). */
@@ -85,12 +85,14 @@ export class MessageService {
   readonly #now: () => number;
   /** Decrypted search documents per unlocked session, keyed by blob id; gone with the session. */
   readonly #searchCache = new WeakMap<UnlockedAccount, Map<number, SearchDoc>>();
+  readonly #sealer: DeliverySealer;
 
   constructor(db: Db, opts: { rng: Rng; notifier?: ChangeSink; now?: () => number }) {
     this.#db = db;
     this.#rng = opts.rng;
     this.#sink = opts.notifier ?? NO_NOTIFICATIONS;
     this.#now = opts.now ?? Date.now;
+    this.#sealer = new DeliverySealer(opts.rng, this.#now);
   }
 
   /**
@@ -102,7 +104,7 @@ export class MessageService {
     const flags = checkFlags(input.flags ?? []);
     const [user] = await this.#db.query<{ public_key: string }>("SELECT public_key FROM users WHERE id = $1 AND status = 'active'", [input.userId]);
     if (!user) throw new ServiceError('user_not_found');
-    const sealed = sealToPublicKey(user.public_key, input.userId, input.raw, this.#rng);
+    const sealed = this.#sealer.seal(user.public_key, input.userId, input.raw);
     const size = input.raw.length;
     // One statement, so one round trip and atomic without BEGIN/COMMIT. The user row is locked
     // first (the mailbox update waits for its modseq), the same order as every other change.
@@ -187,7 +189,9 @@ export class MessageService {
       [account.userId, batch],
     );
     if (blobs.length === 0) return 0;
-    const raws = blobs.map((b) => openBlob(SEAL_TO_PUBLIC_KEY, b.data, account.userId, account));
+    const shared = new Map<string, Uint8Array>();
+    const raws = blobs.map((b) => openBlob(SEAL_TO_PUBLIC_KEY, b.data, account.userId, account, shared));
+    for (const k of shared.values()) k.fill(0);
     await tx.query(
       'UPDATE blobs SET seal = 2, data = v.data FROM unnest($2::int8[], $3::bytea[]) AS v(id, data) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal = 1',
       [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account.mailboxKey, account.userId, raw, this.#rng))],
@@ -231,7 +235,8 @@ export class MessageService {
         WHERE m.user_id = $1 AND m.mailbox_id = $2 AND m.uid = ANY($3::int8[]) ORDER BY m.uid`,
       [account.userId, mailboxId, uids],
     );
-    return rows.map((r) => ({ ...meta(r), raw: openBlob(r.seal, r.data, account.userId, account) }));
+    const shared = new Map<string, Uint8Array>();
+    return rows.map((r) => ({ ...meta(r), raw: openBlob(r.seal, r.data, account.userId, account, shared) }));
   }
 
   /**
@@ -376,7 +381,8 @@ export class MessageService {
     const missing = index.filter((m) => !cache!.has(m.blob_id)).map((m) => m.blob_id);
     if (missing.length > 0) {
       const blobs = await this.#db.query<{ id: number; seal: number; data: Uint8Array }>('SELECT id, seal, data FROM blobs WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, missing]);
-      for (const b of blobs) cache.set(b.id, toSearchDoc(openBlob(b.seal, b.data, account.userId, account)));
+      const shared = new Map<string, Uint8Array>();
+      for (const b of blobs) cache.set(b.id, toSearchDoc(openBlob(b.seal, b.data, account.userId, account, shared)));
     }
     return index.filter((m) => cache!.has(m.blob_id)).map((m) => ({ uid: m.uid, doc: cache!.get(m.blob_id)! }));
   }
