@@ -108,7 +108,7 @@ export class AccountService {
         ? { ...identityFromMnemonic(input.mnemonic, input.passphrase ?? ''), mnemonic: normalizeMnemonic(input.mnemonic) }
         : newIdentity(this.#rng, input.passphrase ?? '');
     } catch (err) {
-      if (isLnmpError(err)) throw new ServiceError('invalid_mnemonic', err.message, { cause: err });
+      if (isLnmpError(err)) throw new ServiceError('invalid_mnemonic', `not a valid mnemonic: ${err.message.replace(/^[a-z_]+: /, '')}`, { cause: err });
       throw err;
     }
     const secret: UserSecret = { privateKey: identity.privateKey, mailboxKey: this.#rng(32), mnemonic: identity.mnemonic };

@@ -2,7 +2,7 @@
 // re-wrap at unlock, fetch, append, flags with modseq and UNCHANGEDSINCE, copy, move,
 // expunge, the change journal, threads and search. Contents are encrypted; UIDs, modseqs,
 // flags, sizes, dates, mailbox membership and thread ids are in clear.
-import { fromUtf8, type Rng } from '../core/index.js';
+import type { Rng } from '../core/index.js';
 import type { Db, Queryable } from '../storage/db.js';
 import { ServiceError } from './errors.js';
 import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeRow, type ChangeSink } from './journal.js';
@@ -13,6 +13,8 @@ import type { UnlockedAccount } from './unlocked-account.js';
 
 /** Largest message accepted (RFC 5321 size limits are enforced again by the SMTP front-end). */
 export const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+/** Recipients whose public key a MessageService remembers. */
+export const PUBLIC_KEY_CACHE_SIZE = 100_000;
 /** Blobs re-wrapped per transaction at unlock. */
 export const REWRAP_BATCH = 200;
 const FLAG_RE = /^\\?[!#-'*+\-.0-9A-Z^-z|~]{1,64}$/;
@@ -86,6 +88,7 @@ export class MessageService {
   /** Decrypted search documents per unlocked session, keyed by blob id; gone with the session. */
   readonly #searchCache = new WeakMap<UnlockedAccount, Map<number, SearchDoc>>();
   readonly #sealer: DeliverySealer;
+  readonly #publicKeys = new Map<number, string>();
 
   constructor(db: Db, opts: { rng: Rng; notifier?: ChangeSink; now?: () => number }) {
     this.#db = db;
@@ -102,9 +105,7 @@ export class MessageService {
   async deliver(input: { userId: number; role?: MailboxRole; raw: Uint8Array; flags?: string[]; internalDate?: Date }): Promise<MessageMeta> {
     checkSize(input.raw);
     const flags = checkFlags(input.flags ?? []);
-    const [user] = await this.#db.query<{ public_key: string }>("SELECT public_key FROM users WHERE id = $1 AND status = 'active'", [input.userId]);
-    if (!user) throw new ServiceError('user_not_found');
-    const sealed = this.#sealer.seal(user.public_key, input.userId, input.raw);
+    const sealed = this.#sealer.seal(await this.#publicKey(input.userId), input.userId, input.raw);
     const size = input.raw.length;
     // One statement, so one round trip and atomic without BEGIN/COMMIT. The user row is locked
     // first (the mailbox update waits for its modseq), the same order as every other change.
@@ -128,12 +129,27 @@ export class MessageService {
       [input.userId, input.role ?? 'inbox', sealed, size, flags, input.internalDate ?? new Date(this.#now())],
     );
     if (!rows[0]) {
-      const [q] = await this.#db.query<{ ok: boolean }>('SELECT used_bytes + $2 <= quota_bytes AS ok FROM users WHERE id = $1', [input.userId, size]);
-      throw q && !q.ok ? new ServiceError('quota_exceeded') : new ServiceError('mailbox_not_found', `no ${input.role ?? 'inbox'} mailbox`);
+      const [q] = await this.#db.query<{ ok: boolean; active: boolean }>("SELECT used_bytes + $2 <= quota_bytes AS ok, status = 'active' AS active FROM users WHERE id = $1", [input.userId, size]);
+      if (!q || !q.active) {
+        this.#publicKeys.delete(input.userId);
+        throw new ServiceError('user_not_found');
+      }
+      throw q.ok ? new ServiceError('mailbox_not_found', `no ${input.role ?? 'inbox'} mailbox`) : new ServiceError('quota_exceeded');
     }
     const result = meta(rows[0]);
     await this.#sink.publish({ userId: input.userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
     return result;
+  }
+
+  /** A user's public key never changes, so it is cached; the delivery statement re-checks the user. */
+  async #publicKey(userId: number): Promise<string> {
+    const cached = this.#publicKeys.get(userId);
+    if (cached) return cached;
+    const [user] = await this.#db.query<{ public_key: string }>("SELECT public_key FROM users WHERE id = $1 AND status = 'active'", [userId]);
+    if (!user) throw new ServiceError('user_not_found');
+    if (this.#publicKeys.size >= PUBLIC_KEY_CACHE_SIZE) this.#publicKeys.delete(this.#publicKeys.keys().next().value as number);
+    this.#publicKeys.set(userId, user.public_key);
+    return user.public_key;
   }
 
   /** APPEND: the client's message, stored under the mailbox key, threaded at once. */
@@ -401,12 +417,9 @@ function headerValues(header: string, name: string): string {
   return header.split(/\r?\n/).filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length)).join('\n');
 }
 
+/** Search text: invalid UTF-8 becomes U+FFFD, which cannot match a typed word anyway. */
 function fromUtf8Lossy(raw: Uint8Array): string {
-  try {
-    return fromUtf8(raw);
-  } catch {
-    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
-  }
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
 }
 
 function checkSize(raw: Uint8Array): void {
