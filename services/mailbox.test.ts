@@ -6,6 +6,7 @@ import { AccountService } from './account-service.js';
 import { MailboxService } from './mailbox-service.js';
 import { MessageService } from './message-service.js';
 import { systemRng } from './random.js';
+import { login } from './login.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 import type { ChangeEvent } from './journal.js';
 
@@ -66,6 +67,17 @@ describe.each(BACKENDS)('sealed mailbox on %s', (backend) => {
     const [fetched] = await messages.fetch(s, inbox.id, [1]);
     expect(Buffer.from(fetched!.raw).equals(Buffer.from(raw))).toBe(true);
     expect(fetched!.size).toBe(raw.length);
+  });
+
+  it('login re-wraps what arrived while the user was away', async () => {
+    const u = await newUser();
+    await messages.deliver({ userId: u.userId, raw: mail({ subject: 'while away' }) });
+    const [row] = await t.db.query<{ address: string }>('SELECT address FROM users WHERE id = $1', [u.userId]);
+    const s = await login(accounts, messages, row!.address, 'password123');
+    const seals = await t.db.query<{ seal: number }>('SELECT seal FROM blobs WHERE user_id = $1', [u.userId]);
+    expect(seals.map((r) => r.seal)).toEqual([2]);
+    s.lock();
+    await expect(login(accounts, messages, row!.address, 'wrong-password')).rejects.toMatchObject({ code: 'auth_failed' });
   });
 
   it('re-wraps under the mailbox key at unlock: batched, idempotent, still byte-exact', async () => {
