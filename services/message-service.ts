@@ -157,25 +157,19 @@ export class MessageService {
     checkSize(raw);
     const flags = checkFlags(opts.flags ?? []);
     const sealed = sealWithMailboxKey(account.mailboxKey, account.userId, raw, this.#rng);
-    return this.#insert(account.userId, { id: mailboxId }, SEAL_MAILBOX_KEY, sealed, raw.length, flags, opts.internalDate ?? new Date(this.#now()), { account, raw });
-  }
-
-  async #insert(
-    userId: number, target: { role: MailboxRole } | { id: number }, seal: number, data: Uint8Array, size: number, flags: string[], internalDate: Date,
-    threading: { account: UnlockedAccount; raw: Uint8Array },
-  ): Promise<MessageMeta> {
+    const userId = account.userId;
     const result = await this.#db.transaction(async (tx) => {
       const modseq = await nextModseq(tx, userId);
-      await chargeQuota(tx, userId, size);
-      const mb = await allocateUids(tx, userId, target, 1, modseq);
-      const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, seal, data, size]);
+      await chargeQuota(tx, userId, raw.length);
+      const mb = await allocateUids(tx, userId, { id: mailboxId }, 1, modseq);
+      const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, SEAL_MAILBOX_KEY, sealed, raw.length]);
       const [idRow] = await tx.query<{ id: number }>("SELECT nextval(pg_get_serial_sequence('messages', 'id'))::int8 AS id");
       const id = idRow!.id;
-      const threadId = await assignThread(tx, threading.account, id, threading.raw);
+      const threadId = await assignThread(tx, account, id, raw);
       const [row] = await tx.query<MetaRow>(
         `INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
-        [id, userId, mb.id, mb.firstUid, modseq, flags, internalDate, size, threadId, blob!.id],
+        [id, userId, mb.id, mb.firstUid, modseq, flags, opts.internalDate ?? new Date(this.#now()), raw.length, threadId, blob!.id],
       );
       await recordChanges(tx, userId, modseq, [{ kind: 'email', op: 'created', objectId: id, mailboxId: mb.id, uid: mb.firstUid, threadId }]);
       return meta(row!);
