@@ -249,6 +249,12 @@ describe.each(BACKENDS)('sealed mailbox on %s', (backend) => {
     expect(await messages.quota(s)).toEqual({ usedBytes: 900, limitBytes: 1000 });
     await expect(messages.deliver({ userId: u.userId, raw: new Uint8Array(0) })).rejects.toMatchObject({ code: 'too_large' });
     await expect(messages.deliver({ userId: 999999, raw: new Uint8Array(1) })).rejects.toMatchObject({ code: 'user_not_found' });
+    // A delivery to a missing mailbox charges nothing and takes no modseq.
+    const [before] = await t.db.query<{ used_bytes: number; modseq: number }>('SELECT used_bytes, modseq FROM users WHERE id = $1', [u.userId]);
+    await t.db.query("DELETE FROM mailboxes WHERE user_id = $1 AND role = 'junk'", [u.userId]);
+    await expect(messages.deliver({ userId: u.userId, role: 'junk', raw: new Uint8Array(50).fill(65) })).rejects.toMatchObject({ code: 'mailbox_not_found' });
+    const [after] = await t.db.query<{ used_bytes: number; modseq: number }>('SELECT used_bytes, modseq FROM users WHERE id = $1', [u.userId]);
+    expect(after).toEqual(before);
   });
 
   it('notifies after commit with the account modseq', async () => {

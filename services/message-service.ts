@@ -112,7 +112,8 @@ export class MessageService {
     const rows = await this.#db.query<MetaRow>(
       `WITH u AS (
          UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $4
-          WHERE id = $1 AND status = 'active' AND used_bytes + $4 <= quota_bytes RETURNING modseq),
+          WHERE id = $1 AND status = 'active' AND used_bytes + $4 <= quota_bytes
+            AND EXISTS (SELECT 1 FROM mailboxes WHERE user_id = $1 AND role = $2) RETURNING modseq),
        mb AS (
          UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = (SELECT modseq FROM u)
           WHERE user_id = $1 AND role = $2 AND EXISTS (SELECT 1 FROM u) RETURNING id, uidnext - 1 AS uid),
@@ -129,12 +130,15 @@ export class MessageService {
       [input.userId, input.role ?? 'inbox', sealed, size, flags, input.internalDate ?? new Date(this.#now())],
     );
     if (!rows[0]) {
-      const [q] = await this.#db.query<{ ok: boolean; active: boolean }>("SELECT used_bytes + $2 <= quota_bytes AS ok, status = 'active' AS active FROM users WHERE id = $1", [input.userId, size]);
+      const [q] = await this.#db.query<{ ok: boolean; active: boolean; has_mailbox: boolean }>(
+        "SELECT used_bytes + $2 <= quota_bytes AS ok, status = 'active' AS active, EXISTS (SELECT 1 FROM mailboxes WHERE user_id = $1 AND role = $3) AS has_mailbox FROM users WHERE id = $1",
+        [input.userId, size, input.role ?? 'inbox'],
+      );
       if (!q || !q.active) {
         this.#publicKeys.delete(input.userId);
         throw new ServiceError('user_not_found');
       }
-      throw q.ok ? new ServiceError('mailbox_not_found', `no ${input.role ?? 'inbox'} mailbox`) : new ServiceError('quota_exceeded');
+      throw q.has_mailbox ? new ServiceError('quota_exceeded') : new ServiceError('mailbox_not_found', `no ${input.role ?? 'inbox'} mailbox`);
     }
     const result = meta(rows[0]);
     await this.#sink.publish({ userId: input.userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
