@@ -1,18 +1,37 @@
-// startGateway over a real socket: binds the HTTP port (0 = any), serves the health
-// check with a correct HEAD reply, reports a port in use clearly, and closes.
+// startGateway over real sockets and a real PostgreSQL schema: binds the HTTP port (0 =
+// any), serves the health check with a correct HEAD reply, hosts the configured domain,
+// serves the admin socket, reports a port in use clearly, and closes everything it opened.
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { createTestSchema, type TestSchema } from '../test/helpers/databases.js';
+import { connectAdmin } from './admin/client.js';
 import { GatewayError } from './errors.js';
 import { createLogger } from './log.js';
 import { startGateway } from './server.js';
 import type { RunningGateway } from './server.js';
 import { VERSION } from './version.js';
 
+let schema: TestSchema;
+let dataDir: string;
+
+beforeAll(async () => {
+  schema = await createTestSchema();
+  dataDir = join(mkdtempSync(join(tmpdir(), 'lnmp-server-test-')), 'data');
+});
+
+afterAll(async () => {
+  rmSync(join(dataDir, '..'), { recursive: true, force: true });
+  await schema.dispose();
+});
+
 function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { LNMP_HTTP_PORT: '0', ...env }, readFile: () => '' }).config;
+  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
 }
 
 function testLogger() {
@@ -56,11 +75,62 @@ describe('startGateway', () => {
     expect(await missing.json()).toEqual({ error: 'not_found' });
   });
 
-  it('close is idempotent and frees the port', async () => {
+  it('creates the data directory owner-only and serves the admin socket there', async () => {
+    const { lines, logger } = testLogger();
+    gateway = await startGateway(testConfig(), logger);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(gateway.adminSocket).toBe(join(dataDir, 'admin.sock'));
+    expect(statSync(gateway.adminSocket).mode & 0o777).toBe(0o600);
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toContainEqual(
+      expect.objectContaining({ level: 'info', msg: 'listening', service: 'admin', path: gateway.adminSocket }),
+    );
+    const client = (await connectAdmin(gateway.adminSocket))!;
+    try {
+      expect((await client.api.listDomains()).map((d) => d.name)).toContain('example.test');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('hosts the configured domain, adding it only when missing', async () => {
+    const first = testLogger();
+    gateway = await startGateway(testConfig({ LNMP_DOMAIN: 'Configured.Example.ORG' }), first.logger);
+    expect(first.lines.map((l) => JSON.parse(l) as unknown)).toContainEqual(expect.objectContaining({ msg: 'domain added', domain: 'Configured.Example.ORG' }));
+    await gateway.close();
+    const second = testLogger();
+    gateway = await startGateway(testConfig({ LNMP_DOMAIN: 'configured.example.org' }), second.logger);
+    expect(second.lines.join('')).not.toContain('domain added');
+    const client = (await connectAdmin(gateway.adminSocket))!;
+    try {
+      expect((await client.api.listDomains()).map((d) => d.name)).toContain('configured.example.org');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('close is idempotent, frees the port and removes the admin socket', async () => {
     const { logger } = testLogger();
     const running = await startGateway(testConfig(), logger);
     await Promise.all([running.close(), running.close()]);
     await expect(fetch(`http://127.0.0.1:${running.httpPort}/healthz`)).rejects.toThrow();
+    expect(existsSync(running.adminSocket)).toBe(false);
+  });
+
+  it('refuses a data directory another gateway is using', async () => {
+    const { logger } = testLogger();
+    gateway = await startGateway(testConfig(), logger);
+    const second = startGateway(testConfig(), testLogger().logger);
+    await expect(second).rejects.toBeInstanceOf(GatewayError);
+    await expect(second).rejects.toThrow(`cannot listen on ${gateway.adminSocket} (admin): another lnmp-gateway process is using this data directory`);
+    // The first one is unharmed.
+    expect((await fetch(`http://127.0.0.1:${gateway.httpPort}/healthz`)).status).toBe(200);
+    expect(existsSync(gateway.adminSocket)).toBe(true);
+  });
+
+  it('reports an unreachable database in one line and leaves nothing behind', async () => {
+    const failure = startGateway(testConfig({ DATABASE_URL: 'postgres://gw:s3cret@127.0.0.1:1/lnmp' }), testLogger().logger);
+    await expect(failure).rejects.toThrow('cannot connect to PostgreSQL at postgres://gw:********@127.0.0.1:1/lnmp: connect ECONNREFUSED 127.0.0.1:1');
+    expect(existsSync(join(dataDir, 'admin.sock'))).toBe(false);
   });
 
   it('reports a port in use as a listen_failed GatewayError', async () => {
@@ -72,6 +142,8 @@ describe('startGateway', () => {
       const failure = startGateway(testConfig({ LNMP_HTTP_PORT: String(port) }), logger);
       await expect(failure).rejects.toBeInstanceOf(GatewayError);
       await expect(failure).rejects.toThrow(`cannot listen on 127.0.0.1:${port} (http): address already in use`);
+      // What started before the failure is closed again.
+      expect(existsSync(join(dataDir, 'admin.sock'))).toBe(false);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

@@ -1,37 +1,85 @@
-// The gateway process: starts every listener for a loaded configuration and stops them
-// again. For now that is the HTTP listener; SMTP, IMAP, JMAP and the relay join here.
+// The gateway process: opens storage, hosts the configured domain, and starts every
+// listener (the admin socket and HTTP for now; SMTP, IMAP, JMAP and the relay join here),
+// then stops them again in reverse order.
 import type { Server } from 'node:http';
 import type { Config } from '../config/schema.js';
+import { AccountService } from '../services/account-service.js';
+import { systemRng } from '../services/random.js';
+import type { Db } from '../storage/db.js';
+import type { AdminApi } from './admin/api.js';
+import { adminSocketPath } from './admin/protocol.js';
+import { startAdminServer, type AdminServer } from './admin/server.js';
 import { GatewayError } from './errors.js';
 import { createGatewayRouter } from './http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
+import { openStorage, prepareDataDir } from './storage.js';
 import { VERSION } from './version.js';
 
 export interface RunningGateway {
   /** The HTTP port actually bound (differs from the config when it asked for port 0). */
   readonly httpPort: number;
-  /** Stops accepting, finishes or cuts requests in flight, and resolves once closed. */
+  /** Path of the admin socket. */
+  readonly adminSocket: string;
+  /** Stops accepting, finishes or cuts requests in flight, closes storage, and resolves once closed. */
   close(): Promise<void>;
 }
 
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
-  const httpLog = logger.child({ service: 'http' });
-  const http = createHttpServer(createGatewayRouter({ version: VERSION }), httpLog);
-  const httpPort = await listen(http, config.listenHost, config.ports.http, 'http');
-  // After a successful bind, server errors are rare and not fatal; an unhandled 'error'
-  // event would crash the process with a stack trace.
-  http.on('error', (err) => httpLog.error('server error', { err }));
-  logger.info('listening', { service: 'http', host: config.listenHost, port: httpPort });
-
-  let closing: Promise<void> | undefined;
-  return {
-    httpPort,
-    close() {
-      closing ??= closeHttpServer(http);
-      return closing;
-    },
+  let admin: AdminServer | undefined;
+  let db: Db | undefined;
+  let http: Server | undefined;
+  const quietly = (service: string, close: () => Promise<void>) => close().catch((err: unknown) => logger.error('close failed', { service, err }));
+  // Front-ends close before the storage their requests use.
+  const closeAll = async () => {
+    const [h, a, d] = [http, admin, db];
+    if (h) await quietly('http', () => closeHttpServer(h));
+    if (a) await quietly('admin', () => a.close());
+    if (d) await quietly('storage', () => d.close());
   };
+  try {
+    prepareDataDir(config.dataDir);
+    // The admin socket opens before the database: it claims the data directory (an embedded
+    // database may be opened by one process only), and requests wait until storage is ready.
+    let apiReady!: (api: AdminApi) => void;
+    let apiFailed!: (err: unknown) => void;
+    const api = new Promise<AdminApi>((resolve, reject) => ((apiReady = resolve), (apiFailed = reject)));
+    admin = await startAdminServer({ path: adminSocketPath(config.dataDir), api, logger: logger.child({ service: 'admin' }) });
+    logger.info('listening', { service: 'admin', path: admin.path });
+
+    try {
+      db = await openStorage(config);
+      const accounts = new AccountService(db, { rng: systemRng });
+      if (await accounts.ensureDomain(config.domain)) logger.info('domain added', { domain: config.domain });
+      apiReady(accounts);
+    } catch (err) {
+      apiFailed(err);
+      throw err;
+    }
+
+    const httpLog = logger.child({ service: 'http' });
+    const server = createHttpServer(createGatewayRouter({ version: VERSION }), httpLog);
+    const httpPort = await listen(server, config.listenHost, config.ports.http, 'http');
+    http = server;
+    // After a successful bind, server errors are rare and not fatal; an unhandled 'error'
+    // event would crash the process with a stack trace.
+    server.on('error', (err) => httpLog.error('server error', { err }));
+    logger.info('listening', { service: 'http', host: config.listenHost, port: httpPort });
+
+    let closing: Promise<void> | undefined;
+    const adminSocket = admin.path;
+    return {
+      httpPort,
+      adminSocket,
+      close() {
+        closing ??= closeAll();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }
 
 const LISTEN_FAILURES: Readonly<Record<string, string>> = {

@@ -1,12 +1,14 @@
 // `lnmp-gateway start` as a process: it logs JSON lines, serves /healthz on the port it
-// reports, and exits 0 on SIGTERM or SIGINT; startup failures are one line with exit 1 or 2.
+// reports, opens its admin socket, and exits 0 on SIGTERM or SIGINT, removing the socket;
+// startup failures are one line with exit 1 or 2.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, REPO_ROOT, runCliProcess, spawnCli, waitForExit } from './helpers/cli-process.js';
+import { createTestSchema, type TestSchema } from './helpers/databases.js';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 
 /** How long start-up and shutdown may each take. */
@@ -15,13 +17,21 @@ const STEP_TIMEOUT_MS = 10_000;
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 let dataDir: string;
+let schema: TestSchema;
+/** The gateway's environment: PostgreSQL starts fast; cli-accounts-gateway.test.ts starts on embedded PGlite. */
+let env: Record<string, string>;
 
-beforeAll(() => {
+beforeAll(async () => {
   assertBuilt();
   dataDir = mkdtempSync(join(tmpdir(), 'lnmp-start-test-'));
+  schema = await createTestSchema();
+  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url };
 });
 
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  await schema.dispose();
+});
 
 /** Resolves with the port from the first `listening` log line for the HTTP service. */
 function listeningPort(child: ChildProcessWithoutNullStreams): Promise<number> {
@@ -44,7 +54,7 @@ function listeningPort(child: ChildProcessWithoutNullStreams): Promise<number> {
 
 describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s', (signal) => {
   it('serves /healthz and exits 0', async () => {
-    const child = spawnCli(['start'], { LNMP_HTTP_PORT: '0', LNMP_DATA_DIR: dataDir });
+    const child = spawnCli(['start'], { ...env, LNMP_HTTP_PORT: '0' });
     const exited = waitForExit(child, 2 * STEP_TIMEOUT_MS);
     try {
       const port = await listeningPort(child);
@@ -73,9 +83,19 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
     const result = await exited;
     expect(result.code).toBe(0);
     expect(Date.now() - stoppedBy).toBeLessThan(STEP_TIMEOUT_MS);
+    expect(existsSync(join(dataDir, 'admin.sock'))).toBe(false);
     const entries = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(entries.map((e) => e['msg'])).toEqual(['starting', 'listening', 'stopping', 'stopped']);
-    expect(entries[2]).toMatchObject({ level: 'info', signal });
+    // The first start on the data directory also hosts the demo domain.
+    const lifecycle = entries.filter((e) => e['msg'] !== 'domain added');
+    expect(lifecycle.map((e) => [e['msg'], e['service']])).toEqual([
+      ['starting', undefined],
+      ['listening', 'admin'],
+      ['listening', 'http'],
+      ['stopping', undefined],
+      ['stopped', undefined],
+    ]);
+    expect(lifecycle[1]).toMatchObject({ path: join(dataDir, 'admin.sock') });
+    expect(lifecycle[3]).toMatchObject({ level: 'info', signal });
     for (const entry of entries) expect(typeof entry['time']).toBe('string');
   });
 });
@@ -87,17 +107,18 @@ describe('lnmp-gateway start failures', () => {
     expect(result.stderr).toBe('lnmp-gateway: LNMP_HTTP_PORT (ports.http): expected an integer 0-65535, got "99999"\n');
   });
 
-  it('exits 1 with one line when the HTTP port is taken', async () => {
+  it('exits 1 with one line when the HTTP port is taken, leaving no admin socket', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const result = await runCliProcess(['start'], { LNMP_HTTP_PORT: String(port), LNMP_DATA_DIR: dataDir });
+      const result = await runCliProcess(['start'], { ...env, LNMP_HTTP_PORT: String(port) });
       expect(result.code).toBe(1);
       const lines = result.stderr.trim().split('\n');
-      // The "starting" log line, then the error.
-      expect(lines).toHaveLength(2);
-      expect(lines[1]).toBe(`lnmp-gateway: cannot listen on 127.0.0.1:${port} (http): address already in use`);
+      // Log lines up to the failure, then the error as the one plain line.
+      expect(lines.slice(0, -1).map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(expect.arrayContaining(['starting', 'listening']));
+      expect(lines.at(-1)).toBe(`lnmp-gateway: cannot listen on 127.0.0.1:${port} (http): address already in use`);
+      expect(existsSync(join(dataDir, 'admin.sock'))).toBe(false);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

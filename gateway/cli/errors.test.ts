@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../config/errors.js';
+import { ServiceError } from '../../services/errors.js';
 import { GatewayError } from '../errors.js';
 import { CliError, describeError, EXIT } from './errors.js';
 
@@ -13,6 +14,18 @@ describe('describeError', () => {
   it('uses the exit code of a CliError', () => {
     expect(describeError(new CliError('nope', 2))).toEqual({ lines: ['nope'], code: 2 });
     expect(describeError(new CliError('failed'))).toEqual({ lines: ['failed'], code: 1 });
+  });
+
+  it('maps service errors about the input to exit 2 and other service errors to exit 1', () => {
+    expect(describeError(new ServiceError('invalid_password', 'passwords have 8-1024 characters'))).toEqual({ lines: ['passwords have 8-1024 characters'], code: 2 });
+    expect(describeError(new ServiceError('invalid_address'))).toEqual({ lines: ['not a valid address'], code: 2 });
+    expect(describeError(new ServiceError('invalid_mnemonic'))).toMatchObject({ code: 2 });
+    expect(describeError(new ServiceError('domain_not_hosted'))).toMatchObject({ code: 2 });
+    expect(describeError(new ServiceError('user_exists', 'alice@example.test or its key is already in use'))).toEqual({
+      lines: ['alice@example.test or its key is already in use'],
+      code: 1,
+    });
+    expect(describeError(new ServiceError('domain_exists'))).toMatchObject({ code: 1 });
   });
 
   it('maps other failures to exit 1 in one line, without a stack', () => {

@@ -2,6 +2,7 @@
 // the form "lnmp-gateway: <message>" on stderr (never a stack trace) and an exit code.
 import { CommanderError } from 'commander';
 import { ConfigError } from '../../config/errors.js';
+import { ServiceError, type ServiceErrorCode } from '../../services/errors.js';
 
 export const EXIT = {
   ok: 0,
@@ -22,6 +23,18 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * Service errors that mean "what you typed is wrong" (exit 2); every other service error,
+ * such as an address already taken, is a failure of the command (exit 1).
+ */
+const SERVICE_USAGE_ERRORS: ReadonlySet<ServiceErrorCode> = new Set([
+  'invalid_address',
+  'invalid_password',
+  'invalid_mnemonic',
+  'invalid_mailbox_name',
+  'domain_not_hosted',
+]);
+
 export interface ExitReport {
   /** Lines for stderr, without the program-name prefix; empty when nothing is to be said. */
   readonly lines: readonly string[];
@@ -37,6 +50,7 @@ export function describeError(err: unknown): ExitReport {
   if (err instanceof ConfigError) return { lines: err.problems.map(oneLine), code: EXIT.usage };
   if (err instanceof CliError) return { lines: [oneLine(err.message)], code: err.exitCode };
   if (err instanceof CommanderError) return describeCommanderError(err);
+  if (err instanceof ServiceError) return { lines: [oneLine(err.message)], code: SERVICE_USAGE_ERRORS.has(err.code) ? EXIT.usage : EXIT.failure };
   if (err instanceof Error) return { lines: [oneLine(err.message)], code: EXIT.failure };
   return { lines: [oneLine(String(err))], code: EXIT.failure };
 }

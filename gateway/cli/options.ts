@@ -1,5 +1,5 @@
 // Options and helpers shared by several commands.
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { CliIo } from './io.js';
@@ -11,4 +11,12 @@ export function configOption(): Option {
 
 export function loadCliConfig(io: CliIo, configPath: string | undefined): LoadedConfig {
   return loadConfig({ env: io.env, configPath, readFile: io.readFile });
+}
+
+/**
+ * The command group `name` (`domain`, `user`), created by whichever of its subcommands
+ * registers first, so each subcommand can live in its own file.
+ */
+export function commandGroup(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }

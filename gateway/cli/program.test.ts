@@ -1,36 +1,13 @@
 // The CLI in-process with a fake environment: usage errors, exit codes, `config check`
 // output in both forms, and `start` serving until it is told to stop.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createTestSchema } from '../../test/helpers/databases.js';
+import { fakeIo, type FakeIo } from '../../test/helpers/fake-io.js';
 import { VERSION } from '../version.js';
-import type { CliIo } from './io.js';
 import { runCli } from './program.js';
-
-interface FakeIo extends CliIo {
-  readonly out: () => string;
-  readonly err: () => string;
-  /** Delivers a stop signal to a waiting `start`. */
-  readonly stop: (signal?: string) => void;
-}
-
-function fakeIo(env: Record<string, string> = {}, files: Record<string, string> = {}): FakeIo {
-  let out = '';
-  let err = '';
-  let deliver: ((signal: string) => void) | undefined;
-  return {
-    env,
-    stdout: (text) => void (out += text),
-    stderr: (text) => void (err += text),
-    readFile: (path) => {
-      const text = files[path];
-      if (text === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
-      return text;
-    },
-    waitForStop: () => new Promise((resolve) => (deliver = resolve)),
-    out: () => out,
-    err: () => err,
-    stop: (signal = 'SIGTERM') => deliver?.(signal),
-  };
-}
 
 describe('usage', () => {
   it('--help lists the commands on stdout and exits 0', async () => {
@@ -107,14 +84,28 @@ describe('config check', () => {
 
 describe('start', () => {
   it('serves until stopped, logging JSON lines', async () => {
-    const io = fakeIo({ LNMP_HTTP_PORT: '0' });
-    const running = runCli(['start'], io);
-    const port = await waitForPort(io);
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-    io.stop('SIGINT');
-    expect(await running).toBe(0);
-    const messages = io.err().trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
-    expect(messages).toEqual(['starting', 'listening', 'stopping', 'stopped']);
+    const schema = await createTestSchema();
+    const dataDir = mkdtempSync(join(tmpdir(), 'lnmp-program-test-'));
+    try {
+      const io = fakeIo({ LNMP_HTTP_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url });
+      const running = runCli(['start'], io);
+      const port = await waitForPort(io);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      io.stop('SIGINT');
+      expect(await running).toBe(0);
+      const entries = io.err().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; service?: string });
+      expect(entries.map((e) => [e.msg, e.service])).toEqual([
+        ['starting', undefined],
+        ['listening', 'admin'],
+        ['domain added', undefined],
+        ['listening', 'http'],
+        ['stopping', undefined],
+        ['stopped', undefined],
+      ]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await schema.dispose();
+    }
   });
 
   it('exits 2 on invalid configuration without starting', async () => {
@@ -126,9 +117,9 @@ describe('start', () => {
 });
 
 async function waitForPort(io: FakeIo): Promise<number> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1000; i++) {
     for (const line of io.err().split('\n')) {
-      if (line.includes('"msg":"listening"')) return (JSON.parse(line) as { port: number }).port;
+      if (line.includes('"msg":"listening"') && line.includes('"service":"http"')) return (JSON.parse(line) as { port: number }).port;
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

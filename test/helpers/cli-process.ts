@@ -54,6 +54,64 @@ export function waitForExit(child: ChildProcessWithoutNullStreams, timeoutMs = R
   });
 }
 
-export function runCliProcess(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return waitForExit(spawnCli(args, env));
+export interface RunOptions {
+  /** Written to the child's stdin, which is then closed (it is closed empty otherwise). */
+  readonly stdin?: string;
+  readonly timeoutMs?: number;
+}
+
+export function runCliProcess(args: readonly string[], env: Record<string, string> = {}, options: RunOptions = {}): Promise<CliResult> {
+  const child = spawnCli(args, env);
+  // The child may exit before reading its input; a broken pipe then is expected.
+  child.stdin.on('error', () => {});
+  child.stdin.end(options.stdin ?? '');
+  return waitForExit(child, options.timeoutMs);
+}
+
+export interface LogEntry {
+  readonly msg?: string;
+  readonly service?: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * Collects a running child's JSON log lines from stderr; `waitFor` resolves with the first
+ * entry (seen so far or later) that matches, and rejects on timeout or exit.
+ */
+export function watchLog(child: ChildProcessWithoutNullStreams): { entries: LogEntry[]; waitFor(match: (e: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry> } {
+  const entries: LogEntry[] = [];
+  const watchers = new Set<() => void>();
+  let buffered = '';
+  let exited = false;
+  child.stderr.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) entries.push(line.startsWith('{') ? (JSON.parse(line) as LogEntry) : { msg: line });
+    for (const w of watchers) w();
+  });
+  child.on('exit', () => {
+    exited = true;
+    for (const w of watchers) w();
+  });
+  return {
+    entries,
+    waitFor(match, timeoutMs = RUN_TIMEOUT_MS) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = entries.find(match);
+          if (found) done(() => resolve(found));
+          else if (exited) done(() => reject(new Error(`exited before the expected log line: ${JSON.stringify(entries)}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`no expected log line within ${timeoutMs} ms: ${JSON.stringify(entries)}`))), timeoutMs);
+        const done = (finish: () => void) => {
+          clearTimeout(timer);
+          watchers.delete(check);
+          finish();
+        };
+        watchers.add(check);
+        check();
+      });
+    },
+  };
 }

@@ -1,0 +1,9 @@
+// Every admin operation, one file each. To add one, name it in protocol.ts's
+// ADMIN_OP_NAMES, write ops/<name>.ts with defineOp, list it here and in client.ts.
+import type { AdminOp } from './op.js';
+import { domainAdd } from './domain-add.js';
+import { domainList } from './domain-list.js';
+import { userAdd } from './user-add.js';
+import { userList } from './user-list.js';
+
+export const ADMIN_OPS: ReadonlyMap<string, AdminOp> = new Map([domainAdd, domainList, userAdd, userList].map((op) => [op.name, op]));

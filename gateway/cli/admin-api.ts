@@ -1,0 +1,70 @@
+// Where the account commands send their work, so they act on the database the server uses:
+// with PostgreSQL, straight to it (any number of processes may connect); with embedded
+// PGlite, which one process only may open, through a running gateway's admin socket, or,
+// when nothing answers there, to the data directory itself. In that last case the command
+// holds the admin socket while it works, so a gateway or command started meanwhile goes
+// through it instead of opening the directory a second time.
+import type { Config } from '../../config/schema.js';
+import { AccountService } from '../../services/account-service.js';
+import { systemRng } from '../../services/random.js';
+import type { Db } from '../../storage/db.js';
+import type { AdminApi } from '../admin/api.js';
+import { connectAdmin, type AdminClient } from '../admin/client.js';
+import { adminSocketPath } from '../admin/protocol.js';
+import { startAdminServer, type AdminServer } from '../admin/server.js';
+import { createLogger } from '../log.js';
+import { openStorage, prepareDataDir } from '../storage.js';
+
+export async function withAdminApi<T>(config: Config, work: (api: AdminApi) => Promise<T>): Promise<T> {
+  if (config.databaseUrl !== undefined) {
+    const db = await openStorage(config);
+    try {
+      return await work(localApi(db));
+    } finally {
+      await db.close();
+    }
+  }
+  const path = adminSocketPath(config.dataDir);
+  const remote = await connectAdmin(path);
+  if (remote) return viaSocket(remote, work);
+
+  prepareDataDir(config.dataDir);
+  let apiReady!: (api: AdminApi) => void;
+  let apiFailed!: (err: unknown) => void;
+  const api = new Promise<AdminApi>((resolve, reject) => ((apiReady = resolve), (apiFailed = reject)));
+  let admin: AdminServer;
+  try {
+    // The command's own requests do not pass through its socket; it logs nothing.
+    admin = await startAdminServer({ path, api, logger: createLogger({ level: 'error', write: () => {} }) });
+  } catch (err) {
+    // A gateway may have claimed the directory since the first look.
+    const late = await connectAdmin(path);
+    if (late) return viaSocket(late, work);
+    throw err;
+  }
+  let db: Db | undefined;
+  try {
+    db = await openStorage(config);
+    const accounts = localApi(db);
+    apiReady(accounts);
+    return await work(accounts);
+  } catch (err) {
+    apiFailed(err);
+    throw err;
+  } finally {
+    await admin.close();
+    await db?.close();
+  }
+}
+
+async function viaSocket<T>(client: AdminClient, work: (api: AdminApi) => Promise<T>): Promise<T> {
+  try {
+    return await work(client.api);
+  } finally {
+    client.close();
+  }
+}
+
+function localApi(db: Db): AdminApi {
+  return new AccountService(db, { rng: systemRng });
+}
