@@ -2,7 +2,7 @@
 // needs no secret to store mail), and under the user's symmetric mailbox key once the user
 // has logged in. Both are bound to the owning user, so a blob cannot be moved to another.
 import { aeadDecrypt, aeadEncrypt, assertPrivateKey, concatBytes, ecdhX, fromHex, hkdfSha256, isLnmpError, publicKeyOf, utf8, type Rng } from '../core/index.js';
-import { boxOpen, boxSeal, keyedHash, subkey } from './secret-box.js';
+import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
 import { ServiceError } from './errors.js';
 
 export const SEAL_TO_PUBLIC_KEY = 1;
@@ -117,20 +117,26 @@ export function openDelivered(data: Uint8Array, userId: number, privateKey: Uint
   }
 }
 
-export function sealWithMailboxKey(mailboxKey: Uint8Array, userId: number, raw: Uint8Array, rng: Rng): Uint8Array {
-  return boxSeal(subkey(mailboxKey, 'blob'), raw, blobContext(userId), rng);
+/** What opening and re-sealing blobs needs of an unlocked account (UnlockedAccount has it). */
+export interface BlobKeys {
+  readonly privateKey: Uint8Array;
+  subkey(purpose: string): Uint8Array;
+}
+
+export function sealWithMailboxKey(keys: BlobKeys, userId: number, raw: Uint8Array, rng: Rng): Uint8Array {
+  return boxSeal(keys.subkey('blob'), raw, blobContext(userId), rng);
 }
 
 /** Opens a stored blob of either kind; any tampering gives ServiceError `integrity`. */
-export function openBlob(kind: number, data: Uint8Array, userId: number, keys: { privateKey: Uint8Array; mailboxKey: Uint8Array }, sharedCache?: Map<string, Uint8Array>): Uint8Array {
-  if (kind === SEAL_MAILBOX_KEY) return boxOpen(subkey(keys.mailboxKey, 'blob'), data, blobContext(userId));
+export function openBlob(kind: number, data: Uint8Array, userId: number, keys: BlobKeys, sharedCache?: Map<string, Uint8Array>): Uint8Array {
+  if (kind === SEAL_MAILBOX_KEY) return boxOpen(keys.subkey('blob'), data, blobContext(userId));
   if (kind !== SEAL_TO_PUBLIC_KEY) throw new ServiceError('integrity', `unknown blob seal ${kind}`);
   return openDelivered(data, userId, keys.privateKey, sharedCache);
 }
 
 /** Keyed hash of a Message-ID, so threads can be joined without storing ids in clear. */
-export function threadKey(mailboxKey: Uint8Array, messageId: string): Uint8Array {
-  return keyedHash(subkey(mailboxKey, 'thread'), messageId.toLowerCase());
+export function threadKey(keys: BlobKeys, messageId: string): Uint8Array {
+  return keyedHash(keys.subkey('thread'), messageId.toLowerCase());
 }
 
 const MSGID_RE = /<[^<>\s]+>/g;

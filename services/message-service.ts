@@ -160,7 +160,7 @@ export class MessageService {
   async append(account: UnlockedAccount, mailboxId: number, raw: Uint8Array, opts: { flags?: string[]; internalDate?: Date } = {}): Promise<MessageMeta> {
     checkSize(raw);
     const flags = checkFlags(opts.flags ?? []);
-    const sealed = sealWithMailboxKey(account.mailboxKey, account.userId, raw, this.#rng);
+    const sealed = sealWithMailboxKey(account, account.userId, raw, this.#rng);
     const userId = account.userId;
     const result = await this.#db.transaction(async (tx) => {
       const modseq = await nextModseq(tx, userId);
@@ -208,7 +208,7 @@ export class MessageService {
     for (const k of shared.values()) k.fill(0);
     await tx.query(
       'UPDATE blobs SET seal = 2, data = v.data FROM unnest($2::int8[], $3::bytea[]) AS v(id, data) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal = 1',
-      [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account.mailboxKey, account.userId, raw, this.#rng))],
+      [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account, account.userId, raw, this.#rng))],
     );
     const msgs = await tx.query<{ id: number; mailbox_id: number; uid: number; blob_id: number }>(
       'SELECT id, mailbox_id, uid, blob_id FROM messages WHERE user_id = $1 AND blob_id = ANY($2::int8[]) ORDER BY id',
@@ -454,7 +454,7 @@ async function assignThread(tx: Queryable, account: UnlockedAccount, messageId: 
 async function assignThreads(tx: Queryable, account: UnlockedAccount, items: ReadonlyArray<{ key: number; messageId: number; raw: Uint8Array }>): Promise<Map<number, number>> {
   const perItem = items.map((it) => {
     const ids = threadingIds(it.raw);
-    return { ...it, keys: [...(ids.messageId ? [ids.messageId] : []), ...ids.refs].map((id) => Buffer.from(threadKey(account.mailboxKey, id)).toString('hex')) };
+    return { ...it, keys: [...(ids.messageId ? [ids.messageId] : []), ...ids.refs].map((id) => Buffer.from(threadKey(account, id)).toString('hex')) };
   });
   const allKeys = [...new Set(perItem.flatMap((p) => p.keys))];
   const known = new Map<string, number>();

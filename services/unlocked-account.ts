@@ -2,6 +2,7 @@
 // memory only, for a limited time. After the TTL (or lock()) the keys are zeroed and any use
 // throws session_expired. Nothing here is ever serialised.
 import { ServiceError } from './errors.js';
+import { subkey } from './secret-box.js';
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
@@ -22,6 +23,7 @@ export class UnlockedAccount implements AccountInfo {
   #mailboxKey: Uint8Array;
   #timer: NodeJS.Timeout;
   #locked = false;
+  readonly #subkeys = new Map<string, Uint8Array>();
 
   constructor(info: AccountInfo, keys: { privateKey: Uint8Array; mailboxKey: Uint8Array }, ttlMs: number, now: number) {
     this.userId = info.userId;
@@ -45,6 +47,14 @@ export class UnlockedAccount implements AccountInfo {
     return this.#mailboxKey;
   }
 
+  /** A purpose-specific key derived from the mailbox key, derived once per session. */
+  subkey(purpose: string): Uint8Array {
+    this.#check();
+    let key = this.#subkeys.get(purpose);
+    if (!key) this.#subkeys.set(purpose, (key = subkey(this.#mailboxKey, purpose)));
+    return key;
+  }
+
   get locked(): boolean {
     return this.#locked;
   }
@@ -55,6 +65,8 @@ export class UnlockedAccount implements AccountInfo {
     clearTimeout(this.#timer);
     this.#privateKey.fill(0);
     this.#mailboxKey.fill(0);
+    for (const key of this.#subkeys.values()) key.fill(0);
+    this.#subkeys.clear();
   }
 
   #check(): void {
