@@ -105,8 +105,8 @@ async function run(db: Db): Promise<void> {
   const bigInbox = await mailboxes.byRole(bigSession, 'inbox');
   await db.query("INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, 2, '\\x00', 1)", [big.userId]);
   await db.query(
-    `INSERT INTO messages (user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
-     SELECT $1, $2, g, g, CASE WHEN g % 3 = 0 THEN ARRAY['\\Seen'] ELSE '{}'::text[] END, now(), 4096, g, (SELECT max(id) FROM blobs WHERE user_id = $1)
+    `INSERT INTO messages (user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+     SELECT $1, $2, g, g, g, CASE WHEN g % 3 = 0 THEN ARRAY['\\Seen'] ELSE '{}'::text[] END, now(), 4096, g, (SELECT max(id) FROM blobs WHERE user_id = $1)
        FROM generate_series(1, $3::int) g`,
     [big.userId, bigInbox.id, LIST_SIZE],
   );
@@ -116,7 +116,7 @@ async function run(db: Db): Promise<void> {
   results['list UID + flags of 100k messages'] = { value: listed.ms, unit: 'ms', target: '≤ 500' };
   results['peak RSS'] = { value: process.resourceUsage().maxRSS / 1024, unit: 'MB', target: '≤ 300' };
 
-  console.log(`storage benchmark: PostgreSQL ${(await db.query<{ v: string }>('SHOW server_version'))[0]!.v}, Node ${process.version}`);
+  console.log(`storage benchmark: PostgreSQL ${(await db.query<{ v: string }>("SELECT current_setting('server_version') AS v"))[0]!.v}, Node ${process.version}`);
   for (const [name, r] of Object.entries(results)) {
     console.log(`${name.padEnd(42)} ${fmt(r.value).padStart(10)} ${r.unit.padEnd(3)} ${r.target ? `target ${r.target}` : ''}${r.baseline ? `  (plain 4 KiB blob INSERT: ${fmt(r.baseline)}/s)` : ''}`);
   }

@@ -116,13 +116,15 @@ describe.each(BACKENDS)('sealed mailbox on %s', (backend) => {
     expect(r1.updated[0]!.modseq).toBe(start + 1);
     // No change, no new modseq.
     expect((await messages.store(s, inbox.id, [1], 'add', ['\\Seen'])).updated).toEqual([]);
+    expect((await messages.changesSince(s, 0)).modseq).toBe(start + 1);
     const r2 = await messages.store(s, inbox.id, [1, 2, 3], 'remove', ['$Important'], { unchangedSince: start });
     expect(r2.failed).toEqual([1, 2]);
     expect(r2.updated).toEqual([]);
     const r3 = await messages.store(s, inbox.id, [1, 3], 'set', ['\\Flagged']);
     expect(r3.updated.map((m) => m.flags)).toEqual([['\\Flagged'], ['\\Flagged']]);
     const changes = await messages.changesSince(s, start);
-    expect(changes.changes.map((c) => [c.op, c.uid])).toEqual([['updated', 1], ['updated', 2], ['updated', 1], ['updated', 3]]);
+    // Per message, its latest change: 2 at start+1; 1 and 3 at start+2.
+    expect(changes.changes.map((c) => [c.op, c.uid, c.modseq - start])).toEqual([['updated', 2, 1], ['updated', 1, 2], ['updated', 3, 2]]);
     expect((await mailboxes.get(s, inbox.id)).highestmodseq).toBe(changes.modseq);
     expect((await messages.list(s, inbox.id, { changedSince: start + 1 })).map((m) => m.uid)).toEqual([1, 3]);
     await expect(messages.store(s, inbox.id, [1], 'add', ['bad flag'])).rejects.toMatchObject({ code: 'invalid_mailbox_name' });
@@ -149,6 +151,29 @@ describe.each(BACKENDS)('sealed mailbox on %s', (backend) => {
     // Blobs still referenced by the copies survive; the expunged ones are gone.
     const blobs = await t.db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM blobs WHERE user_id = $1', [u.userId]);
     expect(blobs[0]!.n).toBe(3);
+  });
+
+  it('reports changes since a modseq as JMAP needs them: created, updated, destroyed, mailboxes', async () => {
+    const u = await newUser();
+    const s = await u.session();
+    const inbox = await mailboxes.byRole(s, 'inbox');
+    const archive = await mailboxes.byRole(s, 'archive');
+    const old = await messages.append(s, inbox.id, mail({ subject: 'old' }));
+    const since = (await messages.changesSince(s, 0)).modseq;
+    expect((await messages.changesSince(s, since)).changes).toEqual([]);
+    const fresh = await messages.deliver({ userId: u.userId, raw: mail({ subject: 'new' }) });
+    await messages.store(s, inbox.id, [old.uid], 'add', ['\\Seen']);
+    await messages.copy(s, inbox.id, [fresh.uid], archive.id, { move: true });
+    const folder = await mailboxes.create(s, 'Later');
+    const { changes, modseq } = await messages.changesSince(s, since);
+    const [copied] = await messages.list(s, archive.id);
+    expect(changes.map((c) => [c.kind, c.op, c.objectId])).toEqual([
+      ['email', 'updated', old.id],
+      ['email', 'destroyed', fresh.id],
+      ['email', 'created', copied!.id],
+      ['mailbox', 'created', folder.id],
+    ]);
+    expect(modseq).toBe(changes.at(-1)!.modseq);
   });
 
   it('threads replies by Message-ID / In-Reply-To, for appended and for re-wrapped mail', async () => {

@@ -118,14 +118,11 @@ export class MessageService {
          UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = (SELECT modseq FROM u)
           WHERE user_id = $1 AND role = $2 AND EXISTS (SELECT 1 FROM u) RETURNING id, uidnext - 1 AS uid),
        b AS (INSERT INTO blobs (user_id, seal, data, size) SELECT $1, ${SEAL_TO_PUBLIC_KEY}, $3, $4 FROM mb RETURNING id),
-       n AS (SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id FROM b),
+       n AS (SELECT nextval('messages_id_seq') AS id FROM b),
        m AS (
-         INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
-         SELECT n.id, $1, mb.id, mb.uid, u.modseq, $5, $6, $4, n.id, b.id FROM u, mb, b, n
-         RETURNING ${META_COLUMNS}),
-       c AS (
-         INSERT INTO changes (user_id, modseq, kind, op, object_id, mailbox_id, uid, thread_id)
-         SELECT $1, modseq, 'email', 'created', id, mailbox_id, uid, thread_id FROM m)
+         INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+         SELECT n.id, $1, mb.id, mb.uid, u.modseq, u.modseq, $5, $6, $4, n.id, b.id FROM u, mb, b, n
+         RETURNING ${META_COLUMNS})
        SELECT * FROM m`,
       [input.userId, input.role ?? 'inbox', sealed, size, flags, input.internalDate ?? new Date(this.#now())],
     );
@@ -167,15 +164,14 @@ export class MessageService {
       await chargeQuota(tx, userId, raw.length);
       const mb = await allocateUids(tx, userId, { id: mailboxId }, 1, modseq);
       const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, SEAL_MAILBOX_KEY, sealed, raw.length]);
-      const [idRow] = await tx.query<{ id: number }>("SELECT nextval(pg_get_serial_sequence('messages', 'id'))::int8 AS id");
+      const [idRow] = await tx.query<{ id: number }>("SELECT nextval('messages_id_seq')::int8 AS id");
       const id = idRow!.id;
       const threadId = await assignThread(tx, account, id, raw);
       const [row] = await tx.query<MetaRow>(
-        `INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
+        `INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
         [id, userId, mb.id, mb.firstUid, modseq, flags, opts.internalDate ?? new Date(this.#now()), raw.length, threadId, blob!.id],
       );
-      await recordChanges(tx, userId, modseq, [{ kind: 'email', op: 'created', objectId: id, mailboxId: mb.id, uid: mb.firstUid, threadId }]);
       return meta(row!);
     });
     await this.#sink.publish({ userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
@@ -227,7 +223,6 @@ export class MessageService {
       'UPDATE messages SET thread_id = v.thread_id, modseq = $2 FROM unnest($3::int8[], $4::int8[]) AS v(blob_id, thread_id) WHERE messages.user_id = $1 AND messages.blob_id = v.blob_id',
       [account.userId, modseq, [...threads.keys()], [...threads.values()]],
     );
-    await recordChanges(tx, account.userId, modseq, msgs.map((m) => ({ kind: 'email' as const, op: 'updated' as const, objectId: m.id, mailboxId: m.mailbox_id, uid: m.uid, threadId: threads.get(m.blob_id) ?? null })));
     await tx.query('UPDATE mailboxes SET highestmodseq = $2 WHERE user_id = $1 AND id = ANY($3::int8[])', [account.userId, modseq, [...new Set(msgs.map((m) => m.mailbox_id))]]);
     return blobs.length;
   }
@@ -270,7 +265,12 @@ export class MessageService {
         [account.userId, mailboxId, uids],
       );
       const failed = opts.unchangedSince === undefined ? [] : candidates.filter((c) => c.modseq > opts.unchangedSince!).map((c) => c.uid);
-      const eligible = candidates.filter((c) => !failed.includes(c.uid)).map((c) => c.uid);
+      const unchecked = candidates.filter((c) => !failed.includes(c.uid)).map((c) => c.uid);
+      // Only messages whose flags actually change take the new modseq; none, no modseq.
+      const eligible = unchecked.length === 0 ? [] : (await tx.query<{ uid: number }>(
+        `SELECT uid FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) AND flags IS DISTINCT FROM ${newFlags}`,
+        [account.userId, mailboxId, unchecked, f],
+      )).map((r) => r.uid);
       if (eligible.length === 0) return { updated: [], failed, modseq: 0 };
       const modseq = await nextModseq(tx, account.userId);
       const rows = await tx.query<MetaRow>(
@@ -282,7 +282,6 @@ export class MessageService {
       rows.sort((a, b) => a.uid - b.uid);
       if (rows.length > 0) {
         await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [mailboxId, account.userId, modseq]);
-        await recordChanges(tx, account.userId, modseq, rows.map((r) => ({ kind: 'email' as const, op: 'updated' as const, objectId: r.id, mailboxId, uid: r.uid, threadId: r.thread_id })));
       }
       return { updated: rows.map(meta), failed, modseq: rows.length > 0 ? modseq : 0 };
     });
@@ -302,15 +301,14 @@ export class MessageService {
       if (!opts.move) await chargeQuota(tx, account.userId, src.reduce((s, m) => s + m.size, 0));
       const dest = await allocateUids(tx, account.userId, { id: toId }, src.length, modseq);
       // Source UIDs in ascending order map to consecutive new UIDs.
-      const created = await tx.query<{ id: number; uid: number; thread_id: number }>(
-        `INSERT INTO messages (user_id, mailbox_id, uid, modseq, flags, internal_date, size, thread_id, blob_id)
-         SELECT user_id, $3, $4 + (row_number() OVER (ORDER BY uid)) - 1, $5, flags, internal_date, size, thread_id, blob_id
+      await tx.query<{ id: number }>(
+        `INSERT INTO messages (user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+         SELECT user_id, $3, $4 + (row_number() OVER (ORDER BY uid)) - 1, $5, $5, flags, internal_date, size, thread_id, blob_id
            FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])
-         RETURNING id, uid, thread_id`,
+         RETURNING id`,
         [account.userId, src.map((m) => m.id), toId, dest.firstUid, modseq],
       );
-      created.sort((a, b) => a.uid - b.uid);
-      const changes: ChangeRow[] = created.map((c) => ({ kind: 'email', op: 'created', objectId: c.id, mailboxId: toId, uid: c.uid, threadId: c.thread_id }));
+      const changes: ChangeRow[] = [];
       const pairs = src.map((m, i) => ({ from: m.uid, to: dest.firstUid + i }));
       if (opts.move) {
         await tx.query('DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, src.map((m) => m.id)]);
@@ -343,11 +341,20 @@ export class MessageService {
     return result.uids;
   }
 
-  /** The account's current modseq and every change after `since` (JMAP /changes). */
+  /**
+   * The account's current modseq and every change after `since` (JMAP /changes): live
+   * messages changed since then (created or updated, told apart by created_modseq) and the
+   * journal's destroyed messages and mailbox changes. Ordered by modseq.
+   */
   async changesSince(account: UnlockedAccount, since: number): Promise<{ modseq: number; changes: Change[] }> {
     const [u] = await this.#db.query<{ modseq: number }>('SELECT modseq FROM users WHERE id = $1', [account.userId]);
     const rows = await this.#db.query<{ modseq: number; kind: 'email' | 'mailbox'; op: Change['op']; object_id: number; mailbox_id: number | null; uid: number | null }>(
-      'SELECT modseq, kind, op, object_id, mailbox_id, uid FROM changes WHERE user_id = $1 AND modseq > $2 ORDER BY modseq, id',
+      `SELECT modseq, 'email' AS kind, CASE WHEN created_modseq > $2 THEN 'created' ELSE 'updated' END AS op, id AS object_id, mailbox_id, uid
+         FROM messages
+        WHERE user_id = $1 AND modseq > $2 AND mailbox_id = ANY (SELECT id FROM mailboxes WHERE user_id = $1)
+       UNION ALL
+       SELECT modseq, kind, op, object_id, mailbox_id, uid FROM changes WHERE user_id = $1 AND modseq > $2
+       ORDER BY modseq, object_id`,
       [account.userId, since],
     );
     return { modseq: u!.modseq, changes: rows.map((r) => ({ modseq: r.modseq, kind: r.kind, op: r.op, objectId: r.object_id, mailboxId: r.mailbox_id, uid: r.uid })) };

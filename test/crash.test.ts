@@ -113,13 +113,10 @@ const INVARIANTS = {
     SELECT mailbox_id, uid FROM messages GROUP BY mailbox_id, uid HAVING count(*) > 1`,
   'a message whose mailbox belongs to another user': `
     SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE mb.user_id <> m.user_id`,
-  'a message without its created journal row (same uid, mailbox, modseq)': `
-    SELECT m.id FROM messages m WHERE NOT EXISTS (
-      SELECT 1 FROM changes c WHERE c.user_id = m.user_id AND c.kind = 'email' AND c.op = 'created'
-         AND c.object_id = m.id AND c.uid = m.uid AND c.mailbox_id = m.mailbox_id AND c.modseq = m.modseq)`,
-  'a created journal row whose message is missing': `
-    SELECT c.id FROM changes c WHERE c.kind = 'email' AND c.op = 'created'
-       AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = c.object_id)`,
+  'a delivered message whose created_modseq is not the modseq it was stored at': `
+    SELECT m.id FROM messages m WHERE m.created_modseq <> m.modseq`,
+  'a journal row for a message (nothing was destroyed)': `
+    SELECT c.id FROM changes c WHERE c.kind = 'email'`,
   'two deliveries that took the same modseq': `
     SELECT user_id, modseq FROM messages GROUP BY user_id, modseq HAVING count(*) > 1`,
   'a user whose modseq is below one of its messages or journal rows': `
@@ -145,11 +142,11 @@ const CORRUPTIONS: Record<Invariant, string> = {
     UPDATE messages SET uid = 1 WHERE id = (SELECT min(id) FROM messages WHERE uid = 2)`,
   'a message whose mailbox belongs to another user': `
     UPDATE messages SET mailbox_id = (SELECT id FROM mailboxes WHERE role = 'junk' AND user_id <> messages.user_id LIMIT 1) WHERE id = ${FIRST}`,
-  'a message without its created journal row (same uid, mailbox, modseq)': `
-    DELETE FROM changes WHERE kind = 'email' AND op = 'created' AND object_id = ${FIRST}`,
-  'a created journal row whose message is missing': `
+  'a delivered message whose created_modseq is not the modseq it was stored at': `
+    UPDATE messages SET created_modseq = created_modseq - 1 WHERE id = ${FIRST}`,
+  'a journal row for a message (nothing was destroyed)': `
     INSERT INTO changes (user_id, modseq, kind, op, object_id, mailbox_id, uid)
-    SELECT user_id, modseq, 'email', 'created', id + 1000000000, mailbox_id, uid FROM messages WHERE id = ${FIRST}`,
+    SELECT user_id, modseq, 'email', 'destroyed', id + 1000000000, mailbox_id, uid FROM messages WHERE id = ${FIRST}`,
   'two deliveries that took the same modseq': `
     UPDATE messages SET modseq = (SELECT m2.modseq FROM messages m2 WHERE m2.user_id = messages.user_id AND m2.id <> messages.id ORDER BY m2.id LIMIT 1)
      WHERE id = ${FIRST}`,

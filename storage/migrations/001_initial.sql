@@ -92,6 +92,9 @@ CREATE TABLE messages (
   mailbox_id     bigint NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
   uid            bigint NOT NULL,
   modseq         bigint NOT NULL,
+  -- The modseq the message was created at: JMAP /changes tells created from updated by it,
+  -- so creations and flag changes need no journal rows (only destructions do).
+  created_modseq bigint NOT NULL,
   flags          text[] NOT NULL DEFAULT '{}',
   internal_date  timestamptz NOT NULL,
   size           integer NOT NULL,
@@ -116,8 +119,9 @@ CREATE TABLE thread_keys (
   PRIMARY KEY (user_id, key)
 );
 
--- The change journal: one row per change, at the account modseq it took. IMAP QRESYNC
--- VANISHED reads destroyed UIDs of one mailbox; JMAP /changes reads everything since a state.
+-- The change journal: what the live rows cannot tell any more. One row per destroyed message
+-- (IMAP QRESYNC VANISHED, JMAP destroyed ids) and per mailbox change, at the account modseq it
+-- took. Created and updated messages are read from messages.modseq / created_modseq.
 CREATE TABLE changes (
   id          bigserial PRIMARY KEY,
   user_id     bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -129,7 +133,7 @@ CREATE TABLE changes (
   uid         bigint,
   thread_id   bigint
 );
--- JMAP Email/changes, Mailbox/changes: everything of a user after a modseq.
+-- JMAP /changes: the journal rows of a user after a modseq.
 CREATE INDEX changes_user_modseq ON changes (user_id, modseq);
 -- QRESYNC VANISHED (EARLIER): expunged UIDs of one mailbox after a modseq.
 CREATE INDEX changes_vanished ON changes (mailbox_id, modseq) WHERE op = 'destroyed';
