@@ -132,6 +132,18 @@ describe.each(BACKENDS)('accounts on %s', (backend) => {
     await expect(accounts.ensureDomain('not a domain')).rejects.toMatchObject({ code: 'invalid_address' });
   });
 
+  it('delivers aliases to their user, and refuses taken or foreign ones', async () => {
+    const u = await accounts.createUser({ address: 'henry@example.test', password: 'henrypassword' });
+    expect(await accounts.addAlias(u.userId, 'Sales@Example.test')).toBe('sales@example.test');
+    expect((await accounts.resolveAddress('SALES@example.test'))?.userId).toBe(u.userId);
+    await expect(accounts.addAlias(u.userId, 'sales@example.test')).rejects.toMatchObject({ code: 'user_exists' });
+    await expect(accounts.addAlias(u.userId, 'alice@example.test')).rejects.toMatchObject({ code: 'user_exists' });
+    await expect(accounts.addAlias(u.userId, 'x@elsewhere.test')).rejects.toMatchObject({ code: 'domain_not_hosted' });
+    await expect(accounts.addAlias(999999, 'y@example.test')).rejects.toMatchObject({ code: 'user_not_found' });
+    // A user cannot later take an address that is an alias.
+    await expect(accounts.createUser({ address: 'sales@example.test', password: 'password1' })).rejects.toMatchObject({ code: 'user_exists' });
+  });
+
   it('rejects bad input with stable codes', async () => {
     await expect(accounts.addDomain('example.test')).rejects.toMatchObject({ code: 'domain_exists' });
     await expect(accounts.addDomain('not a domain')).rejects.toMatchObject({ code: 'invalid_address' });

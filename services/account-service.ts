@@ -138,6 +138,22 @@ export class AccountService {
     return { userId: created, address, lnmpAddress, publicKey: identity.publicKey, ...(input.mnemonic === undefined ? { mnemonic: identity.mnemonic } : {}) };
   }
 
+  /** Adds another address on a hosted domain that delivers to the user. */
+  async addAlias(userId: number, alias: string): Promise<string> {
+    const { username, domain } = splitAddress(alias);
+    const address = `${username}@${domain}`;
+    await this.#db.transaction(async (tx) => {
+      const d = await tx.query('SELECT 1 FROM domains WHERE name = $1', [domain]);
+      if (d.length === 0) throw new ServiceError('domain_not_hosted', `${domain} is not hosted here`);
+      const u = await tx.query("SELECT 1 FROM users WHERE id = $1 AND status = 'active'", [userId]);
+      if (u.length === 0) throw new ServiceError('user_not_found');
+      const taken = await tx.query('SELECT 1 FROM users WHERE address = $1 UNION ALL SELECT 1 FROM aliases WHERE address = $1', [address]);
+      if (taken.length > 0) throw new ServiceError('user_exists', `${address} is already in use`);
+      await tx.query('INSERT INTO aliases (address, user_id) VALUES ($1, $2)', [address, userId]);
+    });
+    return address;
+  }
+
   async listUsers(): Promise<UserSummary[]> {
     const rows = await this.#db.query<UserRow & { created_at: Date }>('SELECT id, address, lnmp_address, public_key, status, created_at FROM users ORDER BY address');
     return rows.map((r) => ({ ...info(r), status: r.status, createdAt: new Date(r.created_at).toISOString() }));

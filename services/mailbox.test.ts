@@ -282,6 +282,39 @@ describe.each(BACKENDS)('sealed mailbox on %s', (backend) => {
     expect(after).toEqual(before);
   });
 
+  it('commits concurrent deliveries together with per-user modseqs, gapless UIDs per mailbox and exact quota', async () => {
+    const users = await Promise.all([newUser(), newUser(), newUser()]);
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        messages.deliver({ userId: users[i % 3]!.userId, role: i % 2 === 0 ? 'inbox' : 'screener', raw: mail({ subject: `batch ${i}` }), flags: i % 5 === 0 ? ['\\Flagged'] : [] }),
+      ),
+    );
+    for (const [index, u] of users.entries()) {
+      const mine = results.filter((_, i) => i % 3 === index);
+      expect(new Set(mine.map((r) => r.modseq)).size).toBe(20);
+      for (const mailboxId of new Set(mine.map((r) => r.mailboxId))) {
+        expect(mine.filter((r) => r.mailboxId === mailboxId).map((r) => r.uid).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+      }
+      const [row] = await t.db.query<{ used: number; total: number }>('SELECT u.used_bytes AS used, (SELECT sum(size) FROM messages WHERE user_id = u.id)::int8 AS total FROM users u WHERE id = $1', [u.userId]);
+      expect(row!.used).toBe(row!.total);
+    }
+    expect(results.filter((_, i) => i % 5 === 0).every((r) => r.flags.includes('\\Flagged'))).toBe(true);
+    const s = await users[0]!.session();
+    const [first] = await messages.fetch(s, results[0]!.mailboxId, [results[0]!.uid]);
+    expect(Buffer.from(first!.raw).toString()).toContain('Subject: batch 0');
+  });
+
+  it('a delivery that fits the quota alone is stored even when its batch did not fit', async () => {
+    const u = await newUser();
+    await t.db.query('UPDATE users SET quota_bytes = 1000 WHERE id = $1', [u.userId]);
+    const outcomes = await Promise.allSettled([0, 1, 2].map(() => messages.deliver({ userId: u.userId, raw: new Uint8Array(400).fill(66) })));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(2);
+    const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(rejected.map((o) => (o.reason as { code: string }).code)).toEqual(['quota_exceeded']);
+    const [row] = await t.db.query<{ used_bytes: number }>('SELECT used_bytes FROM users WHERE id = $1', [u.userId]);
+    expect(row!.used_bytes).toBe(800);
+  });
+
   it('notifies after commit with the account modseq', async () => {
     const u = await newUser();
     events.length = 0;

@@ -10,6 +10,7 @@ import { releaseSpace } from './mailbox-service.js';
 import type { MailboxRole } from './mailbox-names.js';
 import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY, threadingIds, threadKey } from './message-crypto.js';
 import type { UnlockedAccount } from './unlocked-account.js';
+import { DeliveryBatcher } from './delivery-batcher.js';
 
 /** Largest message accepted (RFC 5321 size limits are enforced again by the SMTP front-end). */
 export const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
@@ -89,6 +90,7 @@ export class MessageService {
   readonly #searchCache = new WeakMap<UnlockedAccount, Map<number, SearchDoc>>();
   readonly #sealer: DeliverySealer;
   readonly #publicKeys = new Map<number, string>();
+  readonly #batcher: DeliveryBatcher;
 
   constructor(db: Db, opts: { rng: Rng; notifier?: ChangeSink; now?: () => number }) {
     this.#db = db;
@@ -96,48 +98,36 @@ export class MessageService {
     this.#sink = opts.notifier ?? NO_NOTIFICATIONS;
     this.#now = opts.now ?? Date.now;
     this.#sealer = new DeliverySealer(opts.rng, this.#now);
+    this.#batcher = new DeliveryBatcher(db, metaColumns('m'));
   }
 
   /**
-   * Stores a message for a user who may be away: sealed to the public key. Resolves only
-   * after the transaction committed.
+   * Stores a message for a user who may be away: sealed to the public key. Concurrent
+   * deliveries are committed together (DeliveryBatcher); each resolves only after its commit.
    */
   async deliver(input: { userId: number; role?: MailboxRole; raw: Uint8Array; flags?: string[]; internalDate?: Date }): Promise<MessageMeta> {
     checkSize(input.raw);
     const flags = checkFlags(input.flags ?? []);
     const sealed = this.#sealer.seal(await this.#publicKey(input.userId), input.userId, input.raw);
     const size = input.raw.length;
-    // One statement, so one round trip and atomic without BEGIN/COMMIT. The user row is locked
-    // first (the mailbox update waits for its modseq), the same order as every other change.
-    const rows = await this.#db.query<MetaRow>(
-      `WITH u AS (
-         UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $4
-          WHERE id = $1 AND status = 'active' AND used_bytes + $4 <= quota_bytes
-            AND EXISTS (SELECT 1 FROM mailboxes WHERE user_id = $1 AND role = $2) RETURNING modseq),
-       mb AS (
-         UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = (SELECT modseq FROM u)
-          WHERE user_id = $1 AND role = $2 AND EXISTS (SELECT 1 FROM u) RETURNING id, uidnext - 1 AS uid),
-       b AS (INSERT INTO blobs (user_id, seal, data, size) SELECT $1, ${SEAL_TO_PUBLIC_KEY}, $3, $4 FROM mb RETURNING id),
-       n AS (SELECT nextval('messages_id_seq') AS id FROM b),
-       m AS (
-         INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
-         SELECT n.id, $1, mb.id, mb.uid, u.modseq, u.modseq, $5, $6, $4, n.id, b.id FROM u, mb, b, n
-         RETURNING ${META_COLUMNS})
-       SELECT * FROM m`,
-      [input.userId, input.role ?? 'inbox', sealed, size, flags, input.internalDate ?? new Date(this.#now())],
-    );
-    if (!rows[0]) {
-      const [q] = await this.#db.query<{ ok: boolean; active: boolean; has_mailbox: boolean }>(
-        "SELECT used_bytes + $2 <= quota_bytes AS ok, status = 'active' AS active, EXISTS (SELECT 1 FROM mailboxes WHERE user_id = $1 AND role = $3) AS has_mailbox FROM users WHERE id = $1",
-        [input.userId, size, input.role ?? 'inbox'],
+    const role = input.role ?? 'inbox';
+    const item = { userId: input.userId, role, data: sealed, size, flags, internalDate: input.internalDate ?? new Date(this.#now()) };
+    let row = (await this.#batcher.submit(item)) as MetaRow | null;
+    if (!row) {
+      const [q] = await this.#db.query<{ fits: boolean; active: boolean; has_mailbox: boolean }>(
+        "SELECT used_bytes + $2 <= quota_bytes AS fits, status = 'active' AS active, EXISTS (SELECT 1 FROM mailboxes WHERE user_id = $1 AND role = $3) AS has_mailbox FROM users WHERE id = $1",
+        [input.userId, size, role],
       );
       if (!q || !q.active) {
         this.#publicKeys.delete(input.userId);
         throw new ServiceError('user_not_found');
       }
-      throw q.has_mailbox ? new ServiceError('quota_exceeded') : new ServiceError('mailbox_not_found', `no ${input.role ?? 'inbox'} mailbox`);
+      if (!q.has_mailbox) throw new ServiceError('mailbox_not_found', `no ${role} mailbox`);
+      // Fits on its own, but not together with the user's other deliveries of the batch.
+      if (q.fits) row = (await this.#batcher.submit(item, { alone: true })) as MetaRow | null;
+      if (!row) throw new ServiceError('quota_exceeded');
     }
-    const result = meta(rows[0]);
+    const result = meta(row);
     await this.#sink.publish({ userId: input.userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
     return result;
   }
