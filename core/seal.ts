@@ -9,7 +9,7 @@ import { LnmpError } from './errors.js';
 import { ensureBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from './bytes.js';
 import { hkdfSha256 } from './hash.js';
 import { aeadDecrypt, aeadEncrypt, AEAD_ALGORITHMS, AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, assertAlgorithm, type AeadAlgorithm } from './aead.js';
-import { assertPrivateKey, ecdhX, parsePublicKey, publicKeyOf } from './secp256k1.js';
+import { assertPrivateKey, ecdhX, isValidPrivateKey, parsePublicKey, publicKeyOf } from './secp256k1.js';
 import { pad, unpad } from './padding.js';
 import { Limits } from './constants.js';
 import type { Rng } from './keys.js';
@@ -64,7 +64,7 @@ export function seal(plaintext: Uint8Array, recipients: readonly string[], rng: 
   const nonce = ensureBytes(rng(AEAD_NONCE_BYTES), AEAD_NONCE_BYTES, 'rng output');
   let ephemeralSecret = ensureBytes(rng(32), 32, 'rng output');
   // A random 32-byte string is outside [1, n-1] with probability ~2^-128; draw again then.
-  for (let i = 0; i < 4 && !isScalar(ephemeralSecret); i++) ephemeralSecret = rng(32);
+  for (let i = 0; i < 4 && !isValidPrivateKey(ephemeralSecret); i++) ephemeralSecret = rng(32);
   const ephemeralPub = publicKeyOf(ephemeralSecret);
 
   const ciphertext = aeadEncrypt(algorithm, contentKey, nonce, pad(plaintext), opts.aad);
@@ -75,15 +75,6 @@ export function seal(plaintext: Uint8Array, recipients: readonly string[], rng: 
   ephemeralSecret.fill(0);
   contentKey.fill(0);
   return { algorithm, nonce: toHex(nonce), ciphertext: toBase64(ciphertext), ephemeralPubKey: toHex(ephemeralPub), keys };
-}
-
-function isScalar(b: Uint8Array): boolean {
-  try {
-    assertPrivateKey(b);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -15,6 +15,11 @@ export function assertPrivateKey(sk: unknown, what = 'private key'): Bytes {
   return b;
 }
 
+/** True when `sk` is a valid private key (what assertPrivateKey accepts). */
+export function isValidPrivateKey(sk: unknown): sk is Bytes {
+  return sk instanceof Uint8Array && sk.length === 32 && ecc.isPrivate(sk);
+}
+
 /** Parses a 32-byte x-only public key (hex, either case) and checks that it lies on the curve. */
 export function parsePublicKey(hex: unknown, what = 'public key'): Bytes {
   const b = fromHex(hex, 32, what);

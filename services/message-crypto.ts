@@ -1,7 +1,7 @@
 // How message contents are kept: sealed to the user's public key at delivery (the gateway
 // needs no secret to store mail), and under the user's symmetric mailbox key once the user
 // has logged in. Both are bound to the owning user, so a blob cannot be moved to another.
-import { aeadDecrypt, aeadEncrypt, assertPrivateKey, concatBytes, ecdhX, fromHex, hkdfSha256, isLnmpError, publicKeyOf, utf8, type Rng } from '../core/index.js';
+import { aeadDecrypt, aeadEncrypt, concatBytes, isValidPrivateKey, ecdhX, fromHex, hkdfSha256, isLnmpError, publicKeyOf, utf8, type Rng } from '../core/index.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
 import { ServiceError } from './errors.js';
 
@@ -76,7 +76,7 @@ export class DeliverySealer {
       this.#cache.delete(publicKey);
     }
     let secret = this.#rng(32);
-    while (!isPrivateKey(secret)) secret = this.#rng(32);
+    while (!isValidPrivateKey(secret)) secret = this.#rng(32);
     const entry = { pub: publicKeyOf(secret), shared: ecdhX(secret, recipient), uses: 1, expires: now + DELIVERY_KEY_TTL_MS };
     secret.fill(0);
     if (this.#cache.size >= DELIVERY_KEY_CACHE_SIZE) {
@@ -86,15 +86,6 @@ export class DeliverySealer {
     }
     this.#cache.set(publicKey, entry);
     return entry;
-  }
-}
-
-function isPrivateKey(b: Uint8Array): boolean {
-  try {
-    assertPrivateKey(b);
-    return true;
-  } catch {
-    return false;
   }
 }
 

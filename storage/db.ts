@@ -27,6 +27,26 @@ function int8ToNumber(text: string): number {
   return n;
 }
 
+/** Turns every driver error of a backend's query and exec into a StorageError. */
+function guarded(raw: { query<R>(sql: string, params: readonly unknown[]): Promise<R[]>; exec(sql: string): Promise<void> }): Queryable {
+  return {
+    async query<R>(sql: string, params: readonly unknown[] = []) {
+      try {
+        return await raw.query<R>(sql, params);
+      } catch (cause) {
+        throw StorageError.from(cause);
+      }
+    },
+    async exec(sql: string) {
+      try {
+        await raw.exec(sql);
+      } catch (cause) {
+        throw StorageError.from(cause);
+      }
+    },
+  };
+}
+
 /** Connection-pool size for a real server; one pool per process. */
 export const PG_POOL_SIZE = 20;
 
@@ -51,22 +71,11 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
     throw new StorageError('storage_unavailable', `cannot connect to PostgreSQL: ${(cause as Error).message}`, { cause });
   }
 
-  const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<R>(sql: string, params: readonly unknown[] = []) {
-      try {
-        return (await client.query(sql, params as unknown[])).rows as R[];
-      } catch (cause) {
-        throw StorageError.from(cause);
-      }
-    },
-    async exec(sql: string) {
-      try {
-        await client.query(sql);
-      } catch (cause) {
-        throw StorageError.from(cause);
-      }
-    },
-  });
+  const wrap = (client: pg.Pool | pg.PoolClient): Queryable =>
+    guarded({
+      query: async <R>(sql: string, params: readonly unknown[]) => (await client.query(sql, params as unknown[])).rows as R[],
+      exec: async (sql: string) => void (await client.query(sql)),
+    });
   const base = wrap(pool);
   return {
     kind: 'postgres',
@@ -103,22 +112,11 @@ export async function openPglite(opts: { dataDir?: string; loadDataDir?: Blob | 
     ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
     parsers: { [INT8_OID]: int8ToNumber },
   });
-  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
-    async query<R>(sql: string, params: readonly unknown[] = []) {
-      try {
-        return (await q.query<R>(sql, params as unknown[])).rows;
-      } catch (cause) {
-        throw StorageError.from(cause);
-      }
-    },
-    async exec(sql: string) {
-      try {
-        await q.exec(sql);
-      } catch (cause) {
-        throw StorageError.from(cause);
-      }
-    },
-  });
+  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable =>
+    guarded({
+      query: async <R>(sql: string, params: readonly unknown[]) => (await q.query<R>(sql, params as unknown[])).rows,
+      exec: async (sql: string) => void (await q.exec(sql)),
+    });
   return {
     kind: 'pglite',
     ...wrap(db),
