@@ -1,0 +1,7 @@
+// Public surface of the converters: pure MIME ⇄ LNMP content conversion, no I/O.
+export * from './errors.js';
+export * from './limits.js';
+export * from './message-ids.js';
+export * from './attachments.js';
+export { mimeToContent, type MimeToContentOptions } from './mime-to-content.js';
+export { contentToMime, normaliseBodyText, type ContentToMimeOptions } from './content-to-mime.js';
