@@ -5,6 +5,7 @@ export const ServiceErrorCodes = {
   session_expired: 'the unlocked session has expired; log in again',
   invalid_address: 'not a valid address',
   invalid_password: 'the password does not meet the policy',
+  invalid_secret: 'the gateway secret is too short',
   invalid_mnemonic: 'not a valid BIP39 mnemonic',
   domain_exists: 'the domain is already hosted',
   domain_not_hosted: 'the domain is not hosted here',
