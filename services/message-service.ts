@@ -8,9 +8,11 @@ import { ServiceError } from './errors.js';
 import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeRow, type ChangeSink } from './journal.js';
 import { releaseSpace } from './mailbox-service.js';
 import type { MailboxRole } from './mailbox-names.js';
-import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY, threadingIds, threadKey } from './message-crypto.js';
+import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 import { DeliveryBatcher } from './delivery-batcher.js';
+import { assignThread, assignThreads } from './threading.js';
+import { matches, toSearchDoc, type SearchCriterion, type SearchDoc } from './message-search.js';
 
 /** Largest message accepted (RFC 5321 size limits are enforced again by the SMTP front-end). */
 export const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
@@ -74,11 +76,6 @@ export function checkFlags(flags: readonly string[]): string[] {
     if (typeof f !== 'string' || !FLAG_RE.test(f)) throw new ServiceError('invalid_mailbox_name', `"${String(f)}" is not a valid flag or keyword`);
   }
   return [...new Set(flags)].sort();
-}
-
-interface SearchDoc {
-  header: string;
-  body: string;
 }
 
 export class MessageService {
@@ -374,15 +371,9 @@ export class MessageService {
    * UIDs of messages whose header field, body or whole text contains `value` (case-insensitive).
    * Search runs over documents decrypted once per session and kept in memory for it.
    */
-  async search(account: UnlockedAccount, mailboxId: number, criterion: { field: 'text' | 'body' } | { field: 'header'; name: string }, value: string): Promise<number[]> {
-    const needle = value.toLowerCase();
+  async search(account: UnlockedAccount, mailboxId: number, criterion: SearchCriterion, value: string): Promise<number[]> {
     const docs = await this.#documents(account, mailboxId);
-    const hits: number[] = [];
-    for (const { uid, doc } of docs) {
-      const hay = criterion.field === 'header' ? headerValues(doc.header, criterion.name) : criterion.field === 'body' ? doc.body : `${doc.header}\n${doc.body}`;
-      if (hay.includes(needle)) hits.push(uid);
-    }
-    return hits;
+    return docs.filter(({ doc }) => matches(doc, criterion, value)).map(({ uid }) => uid);
   }
 
   async #documents(account: UnlockedAccount, mailboxId: number): Promise<Array<{ uid: number; doc: SearchDoc }>> {
@@ -397,24 +388,6 @@ export class MessageService {
     }
     return index.filter((m) => cache!.has(m.blob_id)).map((m) => ({ uid: m.uid, doc: cache!.get(m.blob_id)! }));
   }
-}
-
-function toSearchDoc(raw: Uint8Array): SearchDoc {
-  const text = fromUtf8Lossy(raw);
-  const split = text.search(/\r?\n\r?\n/);
-  const header = (split === -1 ? text : text.slice(0, split)).replace(/\r?\n[ \t]/g, ' ').toLowerCase();
-  const body = split === -1 ? '' : text.slice(split).trim().toLowerCase();
-  return { header, body };
-}
-
-function headerValues(header: string, name: string): string {
-  const prefix = `${name.toLowerCase()}:`;
-  return header.split(/\r?\n/).filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length)).join('\n');
-}
-
-/** Search text: invalid UTF-8 becomes U+FFFD, which cannot match a typed word anyway. */
-function fromUtf8Lossy(raw: Uint8Array): string {
-  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
 }
 
 function checkSize(raw: Uint8Array): void {
@@ -436,44 +409,4 @@ async function allocateUids(tx: Queryable, userId: number, target: { role: Mailb
   );
   if (!rows[0]) throw new ServiceError('mailbox_not_found');
   return { id: rows[0].id, firstUid: rows[0].first_uid };
-}
-
-/** Threads one message; see assignThreads. */
-async function assignThread(tx: Queryable, account: UnlockedAccount, messageId: number, raw: Uint8Array): Promise<number> {
-  return (await assignThreads(tx, account, [{ key: messageId, messageId, raw }])).get(messageId)!;
-}
-
-/**
- * Threads messages by Message-ID, In-Reply-To and References: a message joins the thread of
- * any id it mentions that is already known (stored keyed hashes, or earlier in this batch),
- * else starts its own (thread id = its message id). Returns item key → thread id.
- */
-async function assignThreads(tx: Queryable, account: UnlockedAccount, items: ReadonlyArray<{ key: number; messageId: number; raw: Uint8Array }>): Promise<Map<number, number>> {
-  const perItem = items.map((it) => {
-    const ids = threadingIds(it.raw);
-    return { ...it, keys: [...(ids.messageId ? [ids.messageId] : []), ...ids.refs].map((id) => Buffer.from(threadKey(account, id)).toString('hex')) };
-  });
-  const allKeys = [...new Set(perItem.flatMap((p) => p.keys))];
-  const known = new Map<string, number>();
-  if (allKeys.length > 0) {
-    const rows = await tx.query<{ key: Uint8Array; thread_id: number }>('SELECT key, thread_id FROM thread_keys WHERE user_id = $1 AND key = ANY($2::bytea[])', [
-      account.userId, allKeys.map((k) => Buffer.from(k, 'hex')),
-    ]);
-    for (const r of rows) known.set(Buffer.from(r.key).toString('hex'), r.thread_id);
-  }
-  const result = new Map<number, number>();
-  const fresh = new Map<string, number>();
-  for (const p of perItem) {
-    const found = p.keys.map((k) => known.get(k) ?? fresh.get(k)).filter((t): t is number => t !== undefined);
-    const threadId = found.length > 0 ? Math.min(...found) : p.messageId;
-    for (const k of p.keys) if (!known.has(k) && !fresh.has(k)) fresh.set(k, threadId);
-    result.set(p.key, threadId);
-  }
-  if (fresh.size > 0) {
-    await tx.query(
-      'INSERT INTO thread_keys (user_id, key, thread_id) SELECT $1, k, t FROM unnest($2::bytea[], $3::int8[]) AS v(k, t) ON CONFLICT (user_id, key) DO NOTHING',
-      [account.userId, [...fresh.keys()].map((k) => Buffer.from(k, 'hex')), [...fresh.values()]],
-    );
-  }
-  return result;
 }
