@@ -3,6 +3,7 @@
 
 export const GATEWAY_ERRORS = {
   listen_failed: 'a listener could not bind its address and port',
+  tls_unavailable: 'the TLS certificate or key cannot be read or written',
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

@@ -3,7 +3,7 @@
 // serves the admin socket, reports a port in use clearly, and closes everything it opened.
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,19 @@ afterAll(async () => {
 });
 
 function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
+  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
+}
+
+/** The first line the SMTP port sends. */
+function smtpGreeting(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('error', reject);
+    socket.once('data', (chunk: Buffer) => {
+      socket.destroy();
+      resolve(chunk.toString('latin1'));
+    });
+  });
 }
 
 function testLogger() {
@@ -53,6 +65,11 @@ describe('startGateway', () => {
     expect(lines.map((l) => JSON.parse(l) as unknown)).toContainEqual(
       expect.objectContaining({ level: 'info', msg: 'listening', service: 'http', port: gateway.httpPort }),
     );
+    expect(gateway.smtpPort).toBeGreaterThan(0);
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toContainEqual(
+      expect.objectContaining({ level: 'info', msg: 'listening', service: 'smtp', port: gateway.smtpPort }),
+    );
+    expect(await smtpGreeting(gateway.smtpPort)).toBe('220 mail.example.test ESMTP LNMP Gateway\r\n');
 
     const base = `http://127.0.0.1:${gateway.httpPort}`;
     const get = await fetch(`${base}/healthz?probe=1`);
@@ -113,6 +130,7 @@ describe('startGateway', () => {
     const running = await startGateway(testConfig(), logger);
     await Promise.all([running.close(), running.close()]);
     await expect(fetch(`http://127.0.0.1:${running.httpPort}/healthz`)).rejects.toThrow();
+    await expect(smtpGreeting(running.smtpPort)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(existsSync(running.adminSocket)).toBe(false);
   });
 

@@ -1,9 +1,11 @@
 // The gateway process: opens storage, hosts the configured domain, and starts every
-// listener (the admin socket and HTTP for now; SMTP, IMAP, JMAP and the relay join here),
+// listener (the admin socket, HTTP and the SMTP MX for now; submission, IMAP, JMAP and the
+// relay join here),
 // then stops them again in reverse order.
 import type { Server } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { AccountService } from '../services/account-service.js';
+import { MessageService } from '../services/message-service.js';
 import { systemRng } from '../services/random.js';
 import type { Db } from '../storage/db.js';
 import type { AdminApi } from './admin/api.js';
@@ -13,26 +15,38 @@ import { GatewayError } from './errors.js';
 import { createGatewayRouter } from './http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
+import { systemResolver, type DNSResolver } from './smtp/authentication.js';
+import { startMxServer, type MxServer } from './smtp/mx-server.js';
 import { openStorage, prepareDataDir } from './storage.js';
+import { loadTlsCredentials } from './tls.js';
 import { VERSION } from './version.js';
 
 export interface RunningGateway {
   /** The HTTP port actually bound (differs from the config when it asked for port 0). */
   readonly httpPort: number;
+  /** The SMTP (MX) port actually bound. */
+  readonly smtpPort: number;
   /** Path of the admin socket. */
   readonly adminSocket: string;
   /** Stops accepting, finishes or cuts requests in flight, closes storage, and resolves once closed. */
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
+export interface GatewayOptions {
+  /** DNS for SPF/DKIM/DMARC; defaults to node:dns with `config.dns.servers` (or the system's). */
+  readonly resolver?: DNSResolver;
+}
+
+export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<RunningGateway> {
   let admin: AdminServer | undefined;
   let db: Db | undefined;
   let http: Server | undefined;
+  let smtp: MxServer | undefined;
   const quietly = (service: string, close: () => Promise<void>) => close().catch((err: unknown) => logger.error('close failed', { service, err }));
   // Front-ends close before the storage their requests use.
   const closeAll = async () => {
-    const [h, a, d] = [http, admin, db];
+    const [s, h, a, d] = [smtp, http, admin, db];
+    if (s) await quietly('smtp', () => s.close());
     if (h) await quietly('http', () => closeHttpServer(h));
     if (a) await quietly('admin', () => a.close());
     if (d) await quietly('storage', () => d.close());
@@ -43,13 +57,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     // database may be opened by one process only), and requests wait until storage is ready.
     let apiReady!: (api: AdminApi) => void;
     let apiFailed!: (err: unknown) => void;
+    let accounts: AccountService;
     const api = new Promise<AdminApi>((resolve, reject) => ((apiReady = resolve), (apiFailed = reject)));
     admin = await startAdminServer({ path: adminSocketPath(config.dataDir), api, logger: logger.child({ service: 'admin' }) });
     logger.info('listening', { service: 'admin', path: admin.path });
 
     try {
       db = await openStorage(config);
-      const accounts = new AccountService(db, { rng: systemRng });
+      accounts = new AccountService(db, { rng: systemRng });
       if (await accounts.ensureDomain(config.domain)) logger.info('domain added', { domain: config.domain });
       apiReady(accounts);
     } catch (err) {
@@ -66,10 +81,28 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     server.on('error', (err) => httpLog.error('server error', { err }));
     logger.info('listening', { service: 'http', host: config.listenHost, port: httpPort });
 
+    const tls = await loadTlsCredentials(config);
+    if (tls.source === 'generated') logger.info('self-signed certificate generated', { hostname: config.hostname });
+    const smtpLog = logger.child({ service: 'smtp' });
+    smtp = await startMxServer({
+      host: config.listenHost,
+      port: config.ports.smtp,
+      hostname: config.hostname,
+      tls,
+      accounts,
+      messages: new MessageService(db, { rng: systemRng }),
+      resolver: options.resolver ?? systemResolver(config.dns.servers),
+      logger: smtpLog,
+      rng: systemRng,
+    });
+    logger.info('listening', { service: 'smtp', host: config.listenHost, port: smtp.port });
+
     let closing: Promise<void> | undefined;
+    const smtpPort = smtp.port;
     const adminSocket = admin.path;
     return {
       httpPort,
+      smtpPort,
       adminSocket,
       close() {
         closing ??= closeAll();

@@ -25,7 +25,7 @@ beforeAll(async () => {
   assertBuilt();
   dataDir = mkdtempSync(join(tmpdir(), 'lnmp-start-test-'));
   schema = await createTestSchema();
-  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url };
+  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, LNMP_SMTP_PORT: '0' };
 });
 
 afterAll(async () => {
@@ -85,17 +85,20 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
     expect(Date.now() - stoppedBy).toBeLessThan(STEP_TIMEOUT_MS);
     expect(existsSync(join(dataDir, 'admin.sock'))).toBe(false);
     const entries = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    // The first start on the data directory also hosts the demo domain.
-    const lifecycle = entries.filter((e) => e['msg'] !== 'domain added');
+    // The first start on the data directory also hosts the demo domain and generates a certificate.
+    const lifecycle = entries.filter((e) => e['msg'] !== 'domain added' && e['msg'] !== 'self-signed certificate generated');
     expect(lifecycle.map((e) => [e['msg'], e['service']])).toEqual([
       ['starting', undefined],
       ['listening', 'admin'],
       ['listening', 'http'],
+      ['listening', 'smtp'],
       ['stopping', undefined],
       ['stopped', undefined],
     ]);
     expect(lifecycle[1]).toMatchObject({ path: join(dataDir, 'admin.sock') });
-    expect(lifecycle[3]).toMatchObject({ level: 'info', signal });
+    expect(lifecycle[3]).toMatchObject({ port: expect.any(Number) as number });
+    expect(lifecycle[3]!['port']).toBeGreaterThan(0);
+    expect(lifecycle[4]).toMatchObject({ level: 'info', signal });
     for (const entry of entries) expect(typeof entry['time']).toBe('string');
   });
 });

@@ -1,0 +1,22 @@
+// What the MX hooks share: the services they call and the per-message facts they need.
+// Recipients accepted at RCPT remember the user they resolved to, so DATA does not look
+// them up again (smtp-server keeps the same address object in the envelope).
+import type { SMTPServerAddress } from 'smtp-server';
+import type { Rng } from '../../core/index.js';
+import type { AccountService } from '../../services/account-service.js';
+import type { MessageService } from '../../services/message-service.js';
+import type { Logger } from '../log.js';
+import type { DNSResolver } from './authentication.js';
+
+export interface MxContext {
+  readonly accounts: Pick<AccountService, 'resolveAddress' | 'listDomains'>;
+  readonly messages: Pick<MessageService, 'deliver'>;
+  /** Our host name: banner, Received `by`, Authentication-Results authserv-id. */
+  readonly hostname: string;
+  readonly resolver: DNSResolver;
+  readonly logger: Logger;
+  readonly rng: Rng;
+  readonly now: () => Date;
+  readonly maxMessageBytes: number;
+  readonly recipients: WeakMap<SMTPServerAddress, number>;
+}

@@ -1,0 +1,98 @@
+// The MX listener: mail from other servers over SMTP (port 25 in production). smtp-server
+// speaks the protocol; the hooks in rcpt-to.ts and data.ts translate it into AccountService
+// and MessageService calls. No AUTH here (that is the submission port), never a relay.
+import { SMTPServer } from 'smtp-server';
+import type { Rng } from '../../core/index.js';
+import type { AccountService } from '../../services/account-service.js';
+import type { MessageService } from '../../services/message-service.js';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { TlsCredentials } from '../tls.js';
+import type { DNSResolver } from './authentication.js';
+import type { MxContext } from './context.js';
+import { onData } from './data.js';
+import { MX_CLOSE_TIMEOUT_MS, MX_MAX_CLIENTS, MX_MAX_MESSAGE_BYTES, MX_MAX_RECIPIENTS, MX_SOCKET_TIMEOUT_MS } from './limits.js';
+import { onRcptTo } from './rcpt-to.js';
+
+export interface MxServerOptions {
+  readonly host: string;
+  /** 0 lets the OS pick; the bound port is on the result. */
+  readonly port: number;
+  readonly hostname: string;
+  readonly tls: Pick<TlsCredentials, 'cert' | 'key'>;
+  readonly accounts: MxContext['accounts'] & Pick<AccountService, 'resolveAddress'>;
+  readonly messages: Pick<MessageService, 'deliver'>;
+  /** DNS for SPF, DKIM, DMARC and ARC. */
+  readonly resolver: DNSResolver;
+  readonly logger: Logger;
+  readonly rng: Rng;
+  readonly now?: () => Date;
+  readonly maxMessageBytes?: number;
+}
+
+export interface MxServer {
+  readonly port: number;
+  /** Stops accepting, lets sessions finish for MX_CLOSE_TIMEOUT_MS, then cuts them with 421. */
+  close(): Promise<void>;
+}
+
+export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
+  const ctx: MxContext = {
+    accounts: opts.accounts,
+    messages: opts.messages,
+    hostname: opts.hostname,
+    resolver: opts.resolver,
+    logger: opts.logger,
+    rng: opts.rng,
+    now: opts.now ?? (() => new Date()),
+    maxMessageBytes: opts.maxMessageBytes ?? MX_MAX_MESSAGE_BYTES,
+    recipients: new WeakMap(),
+  };
+  const server = new SMTPServer({
+    name: opts.hostname,
+    banner: 'LNMP Gateway',
+    secure: false,
+    key: opts.tls.key,
+    cert: opts.tls.cert,
+    authOptional: true,
+    disabledCommands: ['AUTH'],
+    size: ctx.maxMessageBytes,
+    maxClients: MX_MAX_CLIENTS,
+    maxRecipients: MX_MAX_RECIPIENTS,
+    socketTimeout: MX_SOCKET_TIMEOUT_MS,
+    closeTimeout: MX_CLOSE_TIMEOUT_MS,
+    // Replies in replies.ts carry their own enhanced status codes (see there).
+    hideENHANCEDSTATUSCODES: true,
+    // A PTR name is unverified and costs a lookup per connection; Received names the IP.
+    disableReverseLookup: true,
+    logger: false,
+    onRcptTo(address, session, callback) {
+      onRcptTo(ctx, address).then(() => callback(), callback);
+    },
+    onData(stream, session, callback) {
+      onData(ctx, stream, session).then((reply) => callback(null, reply), callback);
+    },
+  });
+  // After the bind, errors of single connections are logged, never fatal.
+  const port = await new Promise<number>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const reason = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      reject(new GatewayError('listen_failed', `cannot listen on ${opts.host}:${opts.port} (smtp): ${reason}`, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', onError);
+      const address = server.server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : opts.port);
+    });
+  });
+  server.on('error', (err) => opts.logger.warn('connection error', { err }));
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// Every SMTP reply the MX front-end chooses, and the one mapping from service and storage
+// errors to them. smtp-server sends an Error's `responseCode` and `message`; its automatic
+// enhanced status codes are switched off (they follow the basic code only, so 554 could never
+// be 5.7.1), and each reply here carries its own RFC 3463 code in the text.
+import { isServiceError, type ServiceErrorCode } from '../../services/errors.js';
+import { StorageError } from '../../storage/errors.js';
+
+/** An SMTP reply as smtp-server takes it from a hook's callback. */
+export class SmtpReply extends Error {
+  override readonly name = 'SmtpReply';
+  readonly responseCode: number;
+
+  constructor(responseCode: number, text: string, options?: { cause?: unknown }) {
+    super(text, options);
+    this.responseCode = responseCode;
+  }
+
+  /** The reply line as the client sees it, e.g. `550 5.1.1 ...`. */
+  get line(): string {
+    return `${this.responseCode} ${this.message}`;
+  }
+
+  /** 4xx: the sender keeps the message and retries. */
+  get temporary(): boolean {
+    return this.responseCode >= 400 && this.responseCode < 500;
+  }
+}
+
+export const REPLY_TEXT = {
+  unknownUser: '5.1.1 no such user here',
+  relayDenied: '5.7.1 relaying denied',
+  tooLarge: '5.3.4 message too big for system',
+  bareLf: '5.5.2 bare <LF> received; lines must end with <CR><LF>',
+  localError: '4.3.0 temporary local problem, try again later',
+  mailboxFull: '4.2.2 mailbox full, try again later',
+} as const;
+
+export const replies = {
+  unknownUser: () => new SmtpReply(550, REPLY_TEXT.unknownUser),
+  relayDenied: () => new SmtpReply(554, REPLY_TEXT.relayDenied),
+  tooLarge: () => new SmtpReply(552, REPLY_TEXT.tooLarge),
+  bareLf: () => new SmtpReply(550, REPLY_TEXT.bareLf),
+  localError: (cause?: unknown) => new SmtpReply(451, REPLY_TEXT.localError, { cause }),
+  mailboxFull: () => new SmtpReply(452, REPLY_TEXT.mailboxFull),
+} as const;
+
+/** Service codes an MX transaction can meet; anything else is a local error (451, retried). */
+const SERVICE_REPLIES: Partial<Record<ServiceErrorCode, () => SmtpReply>> = {
+  user_not_found: replies.unknownUser,
+  invalid_address: replies.unknownUser,
+  domain_not_hosted: replies.relayDenied,
+  quota_exceeded: replies.mailboxFull,
+  too_large: replies.tooLarge,
+};
+
+/**
+ * The reply for an error thrown while serving a transaction. Storage errors and anything
+ * unexpected become 451 4.3.0, so a sender never takes a failure for a delivery.
+ */
+export function replyForError(err: unknown): SmtpReply {
+  if (err instanceof SmtpReply) return err;
+  if (err instanceof StorageError) return replies.localError(err);
+  if (isServiceError(err)) {
+    const reply = SERVICE_REPLIES[err.code];
+    if (reply) return reply();
+  }
+  return replies.localError(err);
+}
