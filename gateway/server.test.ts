@@ -16,6 +16,12 @@ import { createLogger } from './log.js';
 import { startGateway } from './server.js';
 import type { RunningGateway } from './server.js';
 import { VERSION } from './version.js';
+import nodemailer from 'nodemailer';
+import { AccountService } from '../services/account-service.js';
+import { systemRng } from '../services/random.js';
+import { openPostgres } from '../storage/db.js';
+import { createNotifier } from '../storage/notifier.js';
+import { TEST_REDIS_URL } from '../test/helpers/services.js';
 
 let schema: TestSchema;
 let dataDir: string;
@@ -164,6 +170,33 @@ describe('startGateway', () => {
       expect(existsSync(join(dataDir, 'admin.sock'))).toBe(false);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
+
+describe('startGateway with REDIS_URL', () => {
+  it('announces mail accepted over SMTP to other processes through Redis', async () => {
+    const { logger, lines } = testLogger();
+    const gateway = await startGateway(testConfig({ REDIS_URL: TEST_REDIS_URL }), logger);
+    // Another gateway process, as far as Redis is concerned.
+    const other = await createNotifier({ redisUrl: TEST_REDIS_URL });
+    try {
+      expect(lines.map((l) => JSON.parse(l) as { msg: string; transport?: string })).toContainEqual(expect.objectContaining({ msg: 'notifier ready', transport: 'redis' }));
+      const db = await openPostgres(schema.url);
+      const user = await new AccountService(db, { rng: systemRng, kdf: { N: 1024, r: 8, p: 1 } }).createUser({ address: `redis-${Date.now()}@example.test`, password: 'password123' });
+      await db.close();
+      const events: Array<{ userId: number; kind: string }> = [];
+      const unsubscribe = other.subscribe(user.userId, (e) => events.push(e));
+      await (unsubscribe as unknown as { ready: Promise<void> }).ready;
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: gateway.smtpPort, secure: false, ignoreTLS: true });
+      await transport.sendMail({ envelope: { from: 'someone@sender.test', to: [user.address] }, raw: 'Subject: hi\r\n\r\nhello\r\n' });
+      const deadline = Date.now() + 1000;
+      while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(events).toEqual([expect.objectContaining({ userId: user.userId, kind: 'email' })]);
+      unsubscribe();
+    } finally {
+      await other.close();
+      await gateway.close();
     }
   });
 });

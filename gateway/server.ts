@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { AccountService } from '../services/account-service.js';
 import { MessageService } from '../services/message-service.js';
+import { createNotifier, type Notifier } from '../storage/notifier.js';
 import { systemRng } from '../services/random.js';
 import type { Db } from '../storage/db.js';
 import type { AdminApi } from './admin/api.js';
@@ -28,6 +29,8 @@ export interface RunningGateway {
   readonly smtpPort: number;
   /** Path of the admin socket. */
   readonly adminSocket: string;
+  /** The change notifier the gateway publishes to (in-process, or Redis with REDIS_URL). */
+  readonly notifier: Notifier;
   /** Stops accepting, finishes or cuts requests in flight, closes storage, and resolves once closed. */
   close(): Promise<void>;
 }
@@ -42,13 +45,15 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   let db: Db | undefined;
   let http: Server | undefined;
   let smtp: MxServer | undefined;
+  let notifier: Notifier | undefined;
   const quietly = (service: string, close: () => Promise<void>) => close().catch((err: unknown) => logger.error('close failed', { service, err }));
   // Front-ends close before the storage their requests use.
   const closeAll = async () => {
-    const [s, h, a, d] = [smtp, http, admin, db];
+    const [s, h, a, n, d] = [smtp, http, admin, notifier, db];
     if (s) await quietly('smtp', () => s.close());
     if (h) await quietly('http', () => closeHttpServer(h));
     if (a) await quietly('admin', () => a.close());
+    if (n) await quietly('notifier', () => n.close());
     if (d) await quietly('storage', () => d.close());
   };
   try {
@@ -72,6 +77,11 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       throw err;
     }
 
+    // Changes are announced in-process, or over Redis to every gateway when REDIS_URL is set.
+    const notifierLog = logger.child({ service: 'notifier' });
+    notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
+    logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
+
     const httpLog = logger.child({ service: 'http' });
     const server = createHttpServer(createGatewayRouter({ version: VERSION }), httpLog);
     const httpPort = await listen(server, config.listenHost, config.ports.http, 'http');
@@ -90,7 +100,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       hostname: config.hostname,
       tls,
       accounts,
-      messages: new MessageService(db, { rng: systemRng }),
+      messages: new MessageService(db, { rng: systemRng, notifier }),
       resolver: options.resolver ?? systemResolver(config.dns.servers),
       logger: smtpLog,
       rng: systemRng,
@@ -100,10 +110,12 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     let closing: Promise<void> | undefined;
     const smtpPort = smtp.port;
     const adminSocket = admin.path;
+    const changes = notifier;
     return {
       httpPort,
       smtpPort,
       adminSocket,
+      notifier: changes,
       close() {
         closing ??= closeAll();
         return closing;

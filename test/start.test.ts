@@ -90,15 +90,16 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
     expect(lifecycle.map((e) => [e['msg'], e['service']])).toEqual([
       ['starting', undefined],
       ['listening', 'admin'],
+      ['notifier ready', undefined],
       ['listening', 'http'],
       ['listening', 'smtp'],
       ['stopping', undefined],
       ['stopped', undefined],
     ]);
     expect(lifecycle[1]).toMatchObject({ path: join(dataDir, 'admin.sock') });
-    expect(lifecycle[3]).toMatchObject({ port: expect.any(Number) as number });
-    expect(lifecycle[3]!['port']).toBeGreaterThan(0);
-    expect(lifecycle[4]).toMatchObject({ level: 'info', signal });
+    expect(lifecycle[4]).toMatchObject({ port: expect.any(Number) as number });
+    expect(lifecycle[4]!['port']).toBeGreaterThan(0);
+    expect(lifecycle[5]).toMatchObject({ level: 'info', signal });
     for (const entry of entries) expect(typeof entry['time']).toBe('string');
   });
 });

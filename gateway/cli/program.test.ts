@@ -98,6 +98,7 @@ describe('start', () => {
         ['starting', undefined],
         ['listening', 'admin'],
         ['domain added', undefined],
+        ['notifier ready', undefined],
         ['listening', 'http'],
         ['self-signed certificate generated', undefined],
         ['listening', 'smtp'],
