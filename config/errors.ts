@@ -2,6 +2,7 @@
 // stable code; its message is one line per problem, each naming the key, where the value
 // came from, what was expected and what was received, so an operator can fix it without
 // reading code. The CLI maps every ConfigError to exit code 2.
+import { CodedError } from '../core/coded-error.js';
 
 export const CONFIG_ERRORS = {
   config_invalid: 'a setting has a value of the wrong form, or settings contradict each other',
@@ -11,15 +12,13 @@ export const CONFIG_ERRORS = {
 
 export type ConfigErrorCode = keyof typeof CONFIG_ERRORS;
 
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<ConfigErrorCode> {
   override readonly name = 'ConfigError';
-  readonly code: ConfigErrorCode;
   /** One human-readable line per problem, in a stable order. */
   readonly problems: readonly string[];
 
   constructor(code: ConfigErrorCode, problems: readonly string[], options?: { cause?: unknown }) {
-    super(problems.join('\n'), options);
-    this.code = code;
+    super(code, problems.join('\n'), options);
     this.problems = problems;
   }
 }

@@ -1,5 +1,6 @@
 // The error catalogue of the converters. Malformed mail never throws (it converts as well as it
 // can); these errors are for callers that hand the MIME builder values a header cannot carry.
+import { CodedError } from '../core/coded-error.js';
 
 export const ConverterErrorCodes = {
   invalid_header_value: 'a value cannot be written into a mail header (line break, control or non-ASCII character)',
@@ -9,13 +10,11 @@ export const ConverterErrorCodes = {
 
 export type ConverterErrorCode = keyof typeof ConverterErrorCodes;
 
-export class ConverterError extends Error {
+export class ConverterError extends CodedError<ConverterErrorCode> {
   override readonly name = 'ConverterError';
-  readonly code: ConverterErrorCode;
 
   constructor(code: ConverterErrorCode, detail?: string, options?: { cause?: unknown }) {
-    super(detail ? `${code}: ${detail}` : `${code}: ${ConverterErrorCodes[code]}`, options);
-    this.code = code;
+    super(code, detail ? `${code}: ${detail}` : `${code}: ${ConverterErrorCodes[code]}`, options);
   }
 }
 

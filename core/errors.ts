@@ -1,5 +1,6 @@
 // The one error catalogue of the LNMP core. Every failure of a core function is an
 // LnmpError with a stable `code`; front-ends map codes to protocol replies in one place.
+import { CodedError } from './coded-error.js';
 
 export const CoreErrorCodes = {
   invalid_type: 'a value has the wrong type',
@@ -31,13 +32,11 @@ export const CoreErrorCodes = {
 
 export type CoreErrorCode = keyof typeof CoreErrorCodes;
 
-export class LnmpError extends Error {
+export class LnmpError extends CodedError<CoreErrorCode> {
   override readonly name = 'LnmpError';
-  readonly code: CoreErrorCode;
 
   constructor(code: CoreErrorCode, detail?: string, options?: { cause?: unknown }) {
-    super(detail ? `${code}: ${detail}` : `${code}: ${CoreErrorCodes[code]}`, options);
-    this.code = code;
+    super(code, detail ? `${code}: ${detail}` : `${code}: ${CoreErrorCodes[code]}`, options);
   }
 }
 

@@ -15,3 +15,4 @@ export * from './envelope.js';
 export * from './payment.js';
 export * from './identity.js';
 export * from './deterministic-rng.js';
+export * from './coded-error.js';

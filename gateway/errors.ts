@@ -1,5 +1,6 @@
 // The gateway process's error catalogue: failures of the process itself (not of a
 // request), each with a stable code. The CLI reports them in one line and exits 1.
+import { CodedError } from '../core/coded-error.js';
 
 export const GATEWAY_ERRORS = {
   listen_failed: 'a listener could not bind its address and port',
@@ -8,12 +9,6 @@ export const GATEWAY_ERRORS = {
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
 
-export class GatewayError extends Error {
+export class GatewayError extends CodedError<GatewayErrorCode> {
   override readonly name = 'GatewayError';
-  readonly code: GatewayErrorCode;
-
-  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

@@ -1,5 +1,7 @@
 // The service-layer error catalogue. Services throw ServiceError with a stable code; each
 // front-end maps codes once (SMTP reply, IMAP NO [CODE], JMAP error type, HTTP status, CLI exit).
+import { CodedError } from '../core/coded-error.js';
+
 export const ServiceErrorCodes = {
   auth_failed: 'authentication failed',
   session_expired: 'the unlocked session has expired; log in again',
@@ -23,13 +25,11 @@ export const ServiceErrorCodes = {
 
 export type ServiceErrorCode = keyof typeof ServiceErrorCodes;
 
-export class ServiceError extends Error {
+export class ServiceError extends CodedError<ServiceErrorCode> {
   override readonly name = 'ServiceError';
-  readonly code: ServiceErrorCode;
 
   constructor(code: ServiceErrorCode, detail?: string, options?: { cause?: unknown }) {
-    super(detail ?? ServiceErrorCodes[code], options);
-    this.code = code;
+    super(code, detail ?? ServiceErrorCodes[code], options);
   }
 }
 

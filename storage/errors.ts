@@ -1,5 +1,7 @@
 // The storage error catalogue. Front-ends map these codes once: storage_unavailable becomes
 // SMTP 451 4.3.0, IMAP NO [UNAVAILABLE], JMAP serverUnavailable.
+import { CodedError } from '../core/coded-error.js';
+
 export const StorageErrorCodes = {
   storage_unavailable: 'the database cannot be reached',
   storage_conflict: 'a concurrent change conflicted (unique or serialization failure)',
@@ -13,15 +15,13 @@ export type StorageErrorCode = keyof typeof StorageErrorCodes;
 const UNAVAILABLE = /^(08|57P0|53)/;
 const CONFLICT = /^(23505|40001|40P01)$/;
 
-export class StorageError extends Error {
+export class StorageError extends CodedError<StorageErrorCode> {
   override readonly name = 'StorageError';
-  readonly code: StorageErrorCode;
   /** PostgreSQL SQLSTATE, when the server gave one. */
   readonly sqlState: string | undefined;
 
   constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown; sqlState?: string }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.sqlState = options?.sqlState;
   }
 

@@ -2,6 +2,7 @@
 // failures after creation either reject the call that caused them (publish) or, when
 // no caller is waiting (a listener threw, a bad message arrived, a connection dropped),
 // go to the `onError` hook, so one bad event or listener never stops the others.
+import { CodedError } from '../core/coded-error.js';
 
 export const NOTIFIER_ERRORS = {
   notifier_unavailable: 'the notifier could not connect to Redis when it was created',
@@ -15,14 +16,8 @@ export const NOTIFIER_ERRORS = {
 
 export type NotifierErrorCode = keyof typeof NOTIFIER_ERRORS;
 
-export class NotifierError extends Error {
+export class NotifierError extends CodedError<NotifierErrorCode> {
   override readonly name = 'NotifierError';
-  readonly code: NotifierErrorCode;
-
-  constructor(code: NotifierErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** One line for an unknown thrown value; Node's AggregateError (dual-stack connect) has an empty message. */

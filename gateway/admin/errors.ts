@@ -1,5 +1,7 @@
 // The admin socket's error catalogue: codes of protocol failures sent in error replies,
 // beside the service and storage codes that pass through unchanged, and the client's own.
+import { CodedError } from '../../core/coded-error.js';
+
 export const ADMIN_ERRORS = {
   bad_request: 'the line is not JSON or not a valid request',
   unknown_op: 'no such operation',
@@ -16,12 +18,10 @@ export function isAdminErrorCode(code: string): code is AdminErrorCode {
   return Object.hasOwn(ADMIN_ERRORS, code);
 }
 
-export class AdminError extends Error {
+export class AdminError extends CodedError<AdminErrorCode> {
   override readonly name = 'AdminError';
-  readonly code: AdminErrorCode;
 
   constructor(code: AdminErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(message ?? ADMIN_ERRORS[code], options);
-    this.code = code;
+    super(code, message ?? ADMIN_ERRORS[code], options);
   }
 }
