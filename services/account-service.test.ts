@@ -129,6 +129,8 @@ describe.each(BACKENDS)('accounts on %s', (backend) => {
     expect(await accounts.ensureDomain('ensured.test')).toBe(false);
     expect(await accounts.ensureDomain('example.test')).toBe(false);
     expect((await accounts.listDomains()).map((d) => d.name)).toContain('ensured.test');
+    expect(await accounts.isHostedDomain('Ensured.TEST')).toBe(true);
+    expect(await accounts.isHostedDomain('elsewhere.test')).toBe(false);
     await expect(accounts.ensureDomain('not a domain')).rejects.toMatchObject({ code: 'invalid_address' });
   });
 

@@ -91,6 +91,12 @@ export class AccountService {
     return rows.length > 0;
   }
 
+  /** Whether mail for `domain` is ours (case-insensitive); one lookup on the unique index. */
+  async isHostedDomain(domain: string): Promise<boolean> {
+    const rows = await this.#db.query('SELECT 1 FROM domains WHERE name = $1', [domain.trim().toLowerCase()]);
+    return rows.length > 0;
+  }
+
   async listDomains(): Promise<Array<{ id: number; name: string }>> {
     return this.#db.query('SELECT id, name FROM domains ORDER BY name');
   }
@@ -180,6 +186,12 @@ export class AccountService {
    * users and wrong passwords fail alike (`auth_failed`) after the same scrypt work.
    */
   async authenticate(address: string, password: string): Promise<UnlockedAccount> {
+    const { user, secret } = await this.#unlock(address, password);
+    return new UnlockedAccount(info(user), { privateKey: secret.privateKey, mailboxKey: secret.mailboxKey }, this.#ttl, this.#now());
+  }
+
+  /** The one password check: one scrypt, the unwrapped secret on success. */
+  async #unlock(address: string, password: string): Promise<{ user: UserRow; secret: UserSecret }> {
     const user = typeof address === 'string' && typeof password === 'string' ? await this.#findForLogin(address) : undefined;
     const app = typeof password === 'string' ? APP_PASSWORD_RE.exec(password) : null;
     // The same queries and one key derivation run whether or not the user exists.
@@ -195,7 +207,7 @@ export class AccountService {
     if (!ok || !user || !cred) throw new ServiceError('auth_failed');
     const secret = decodeSecret(boxOpen(keys.wrapKey, cred.wrapped, credentialContext(user.id)));
     await this.#db.query('UPDATE credentials SET last_used_at = now() WHERE id = $1', [cred.id]);
-    return new UnlockedAccount(info(user), { privateKey: secret.privateKey, mailboxKey: secret.mailboxKey }, this.#ttl, this.#now());
+    return { user, secret };
   }
 
   /** Re-wraps the user's secret under a new password; app passwords stay valid. */
@@ -235,16 +247,12 @@ export class AccountService {
   }
 
   async #unwrapWithPassword(address: string, password: string): Promise<{ secret: UserSecret; userId: number }> {
-    const account = await this.authenticate(address, password);
+    const { user, secret } = await this.#unlock(address, password);
     if (APP_PASSWORD_RE.test(password)) {
-      account.lock();
+      zero(secret);
       throw new ServiceError('auth_failed', 'the account password is required');
     }
-    const [cred] = await this.#db.query<CredentialRow>("SELECT id, kdf, verifier, wrapped FROM credentials WHERE user_id = $1 AND kind = 'password'", [account.userId]);
-    const keys = await this.#deriveKeys(password, cred!.kdf as KdfParams);
-    const secret = decodeSecret(boxOpen(keys.wrapKey, cred!.wrapped, credentialContext(account.userId)));
-    account.lock();
-    return { secret, userId: account.userId };
+    return { secret, userId: user.id };
   }
 
   async #deriveKeys(password: string, kdf: KdfParams): Promise<{ verifier: Uint8Array; wrapKey: Uint8Array }> {

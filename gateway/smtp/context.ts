@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { DNSResolver } from './authentication.js';
 
 export interface MxContext {
-  readonly accounts: Pick<AccountService, 'resolveAddress' | 'listDomains'>;
+  readonly accounts: Pick<AccountService, 'resolveAddress' | 'isHostedDomain'>;
   readonly messages: Pick<MessageService, 'deliver'>;
   /** Our host name: banner, Received `by`, Authentication-Results authserv-id. */
   readonly hostname: string;

@@ -3,7 +3,6 @@
 // and MessageService calls. No AUTH here (that is the submission port), never a relay.
 import { SMTPServer } from 'smtp-server';
 import type { Rng } from '../../core/index.js';
-import type { AccountService } from '../../services/account-service.js';
 import type { MessageService } from '../../services/message-service.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -20,7 +19,7 @@ export interface MxServerOptions {
   readonly port: number;
   readonly hostname: string;
   readonly tls: Pick<TlsCredentials, 'cert' | 'key'>;
-  readonly accounts: MxContext['accounts'] & Pick<AccountService, 'resolveAddress'>;
+  readonly accounts: MxContext['accounts'];
   readonly messages: Pick<MessageService, 'deliver'>;
   /** DNS for SPF, DKIM, DMARC and ARC. */
   readonly resolver: DNSResolver;

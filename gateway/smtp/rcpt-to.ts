@@ -13,8 +13,7 @@ export async function onRcptTo(ctx: MxContext, rcpt: SMTPServerAddress): Promise
       return;
     }
     const at = rcpt.address.lastIndexOf('@');
-    const domain = at === -1 ? '' : rcpt.address.slice(at + 1).toLowerCase();
-    const hosted = (await ctx.accounts.listDomains()).some((d) => d.name.toLowerCase() === domain);
+    const hosted = at !== -1 && (await ctx.accounts.isHostedDomain(rcpt.address.slice(at + 1)));
     throw hosted ? replies.unknownUser() : replies.relayDenied();
   } catch (err) {
     const reply = replyForError(err);
