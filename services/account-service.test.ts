@@ -89,6 +89,10 @@ describe.each(BACKENDS)('accounts on %s', (backend) => {
     await expect(counted.authenticate('nobody-at-all@example.test', 'wrongpassword')).rejects.toMatchObject({ code: 'auth_failed' });
     // One derivation each, with the same cost parameter: no shortcut reveals unknown users.
     expect(calls).toEqual([kdf.N, kdf.N]);
+    // Exporting the mnemonic checks the password with one derivation too.
+    calls.length = 0;
+    expect((await counted.exportMnemonic('timing@example.test', 'rightpassword')).split(' ')).toHaveLength(24);
+    expect(calls).toEqual([kdf.N]);
   });
 
   it('changes the password by re-wrapping: old fails, new works, keys unchanged', async () => {
