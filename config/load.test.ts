@@ -44,9 +44,12 @@ describe('defaults', () => {
       lightning: { backend: 'dev', lnd: {}, allowDevInProduction: false },
       tls: {},
       dns: { servers: [] },
+      outbound: { port: 25, giveUpHours: 120, perDomainConcurrency: 5 },
+      dkim: { selector: 'lnmp1' },
       relays: [],
       logLevel: 'info',
     });
+    expect(config.gatewaySecret).toBeUndefined();
     expect(config.databaseUrl).toBeUndefined();
     expect(config.redisUrl).toBeUndefined();
     expect(file).toBeUndefined();

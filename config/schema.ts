@@ -29,6 +29,10 @@ export const EXPECTED = {
   relay: 'expected a ws:// or wss:// URL',
   logLevel: 'expected "debug", "info", "warn" or "error"',
   object: 'expected an object',
+  secret: 'expected at least 32 characters',
+  selector: 'expected a DKIM selector (letters, digits and hyphens)',
+  hours: 'expected a whole number of hours, at least 1',
+  concurrency: 'expected an integer 1-100',
 } as const;
 
 const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -94,6 +98,7 @@ const portsSchema = z
       imaps: port(2993),
       http: port(8080),
       relay: port(7138),
+      submissions: z.int({ error: EXPECTED.port }).min(0, { error: EXPECTED.port }).max(MAX_PORT, { error: EXPECTED.port }).optional(),
     },
     objectError,
   )
@@ -132,6 +137,21 @@ const dnsSchema = z
   )
   .prefault({});
 
+const outboundSchema = z
+  .strictObject(
+    {
+      port: port(25),
+      giveUpHours: z.int({ error: EXPECTED.hours }).min(1, { error: EXPECTED.hours }).default(120),
+      perDomainConcurrency: z.int({ error: EXPECTED.concurrency }).min(1, { error: EXPECTED.concurrency }).max(100, { error: EXPECTED.concurrency }).default(5),
+    },
+    objectError,
+  )
+  .prefault({});
+
+const dkimSchema = z
+  .strictObject({ selector: matching(EXPECTED.selector, (v) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(v)).default('lnmp1') }, objectError)
+  .prefault({});
+
 export const configSchema = z
   .strictObject(
     {
@@ -146,6 +166,9 @@ export const configSchema = z
       lightning: lightningSchema,
       tls: tlsSchema,
       dns: dnsSchema,
+      outbound: outboundSchema,
+      dkim: dkimSchema,
+      gatewaySecret: z.string({ error: EXPECTED.secret }).min(32, { error: EXPECTED.secret }).optional(),
       relays: z
         .array(matching(EXPECTED.relay, (v) => hasProtocol(v, ['ws:', 'wss:'])), { error: EXPECTED.relays })
         .default([]),

@@ -33,9 +33,9 @@ describe('settings table', () => {
     expect(ENV_SETTINGS.has(CONFIG_FILE_ENV)).toBe(false);
   });
 
-  it('marks the macaroon and the URLs with passwords as secret', () => {
+  it('marks the macaroon, the gateway secret and the URLs with passwords as secret', () => {
     const secret = Object.fromEntries(SETTINGS.filter((s) => s.secret !== 'none').map((s) => [s.key, s.secret]));
-    expect(secret).toEqual({ databaseUrl: 'url-password', redisUrl: 'url-password', 'lightning.lnd.macaroon': 'whole' });
+    expect(secret).toEqual({ databaseUrl: 'url-password', redisUrl: 'url-password', 'lightning.lnd.macaroon': 'whole', gatewaySecret: 'whole' });
   });
 });
 

@@ -5,6 +5,7 @@ import { CodedError } from '../core/coded-error.js';
 export const GATEWAY_ERRORS = {
   listen_failed: 'a listener could not bind its address and port',
   tls_unavailable: 'the TLS certificate or key cannot be read or written',
+  secret_unavailable: 'the gateway secret file cannot be read, written or is malformed',
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

@@ -5,7 +5,11 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { AccountService } from '../services/account-service.js';
+import { ContactService } from '../services/contact-service.js';
+import { loadOrCreateGatewayIdentity } from '../services/gateway-identity.js';
+import { InboundMail } from '../services/inbound-mail.js';
 import { MessageService } from '../services/message-service.js';
+import { contactsGate } from '../services/postage.js';
 import { createNotifier, type Notifier } from '../storage/notifier.js';
 import { systemRng } from '../services/random.js';
 import type { Db } from '../storage/db.js';
@@ -19,6 +23,7 @@ import type { Logger } from './log.js';
 import { systemResolver, type DNSResolver } from './smtp/authentication.js';
 import { startMxServer, type MxServer } from './smtp/mx-server.js';
 import { openStorage, prepareDataDir } from './storage.js';
+import { loadGatewaySecret } from './secret.js';
 import { loadTlsCredentials } from './tls.js';
 import { VERSION } from './version.js';
 
@@ -91,6 +96,14 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     server.on('error', (err) => httpLog.error('server error', { err }));
     logger.info('listening', { service: 'http', host: config.listenHost, port: httpPort });
 
+    const secret = loadGatewaySecret(config, systemRng);
+    if (secret.source === 'generated') logger.info('gateway secret generated', { file: 'gateway.secret' });
+    const gatewayIdentity = await loadOrCreateGatewayIdentity(db, secret.bytes, systemRng);
+    logger.info('gateway identity', { publicKey: gatewayIdentity.publicKey });
+    const messages = new MessageService(db, { rng: systemRng, notifier });
+    const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
+    const inbound = new InboundMail({ messages, gate: contactsGate(contacts), gateway: gatewayIdentity, rng: systemRng });
+
     const tls = await loadTlsCredentials(config);
     if (tls.source === 'generated') logger.info('self-signed certificate generated', { hostname: config.hostname });
     const smtpLog = logger.child({ service: 'smtp' });
@@ -100,7 +113,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       hostname: config.hostname,
       tls,
       accounts,
-      messages: new MessageService(db, { rng: systemRng, notifier }),
+      inbound,
       resolver: options.resolver ?? systemResolver(config.dns.servers),
       logger: smtpLog,
       rng: systemRng,

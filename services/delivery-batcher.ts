@@ -12,6 +12,8 @@ export const MAX_DELIVERY_BATCH = 64;
 export interface DeliveryItem {
   userId: number;
   role: MailboxRole;
+  /** How the blob is sealed (message-crypto.ts: SEAL_TO_PUBLIC_KEY or SEAL_ENVELOPE). */
+  seal: number;
   /** The sealed blob. */
   data: Uint8Array;
   size: number;
@@ -70,8 +72,8 @@ export class DeliveryBatcher {
   #store(batch: readonly DeliveryItem[]): Promise<Array<Record<string, unknown>>> {
     return this.#db.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[], $4::int8[], $5::text[], $6::timestamptz[], $7::int4[])
-                AS t(user_id, role, data, size, flags, internal_date, ord)),
+         SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[], $4::int8[], $5::text[], $6::timestamptz[], $7::int4[], $8::int2[])
+                AS t(user_id, role, data, size, flags, internal_date, ord, seal)),
        per_user AS (
          SELECT i.user_id, count(*) AS n, sum(i.size) AS total,
                 bool_and(EXISTS (SELECT 1 FROM mailboxes x WHERE x.user_id = i.user_id AND x.role = i.role)) AS has_mailboxes
@@ -95,7 +97,7 @@ export class DeliveryBatcher {
          SELECT r.*, mb.id AS mailbox_id, mb.base_uid + r.box_rank - 1 AS uid,
                 nextval('blobs_id_seq') AS blob_id, nextval('messages_id_seq') AS message_id
            FROM ranked r JOIN mb ON mb.user_id = r.user_id AND mb.role = r.role),
-       b AS (INSERT INTO blobs (id, user_id, seal, data, size) SELECT blob_id, user_id, 1, data, size FROM ids),
+       b AS (INSERT INTO blobs (id, user_id, seal, data, size) SELECT blob_id, user_id, seal, data, size FROM ids),
        m AS (
          INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
          SELECT message_id, user_id, mailbox_id, uid, modseq, modseq,
@@ -111,6 +113,7 @@ export class DeliveryBatcher {
         batch.map((d) => d.flags.join(' ')),
         batch.map((d) => d.internalDate),
         batch.map((_, i) => i),
+        batch.map((d) => d.seal),
       ],
     );
   }

@@ -1,12 +1,16 @@
 // How message contents are kept: sealed to the user's public key at delivery (the gateway
 // needs no secret to store mail), and under the user's symmetric mailbox key once the user
 // has logged in. Both are bound to the owning user, so a blob cannot be moved to another.
-import { aeadDecrypt, aeadEncrypt, concatBytes, isValidPrivateKey, ecdhX, fromHex, hkdfSha256, isLnmpError, publicKeyOf, utf8, type Rng } from '../core/index.js';
+import {
+  aeadDecrypt, aeadEncrypt, concatBytes, isValidPrivateKey, ecdhX, fromBase64, fromHex, fromUtf8, hkdfSha256, isLnmpError, openMessage, publicKeyOf, utf8, verifyMessage, type Rng,
+} from '../core/index.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
 import { ServiceError } from './errors.js';
 
 export const SEAL_TO_PUBLIC_KEY = 1;
 export const SEAL_MAILBOX_KEY = 2;
+/** Like seal 1, but what is sealed is a signed LNMP envelope whose content carries the MIME. */
+export const SEAL_ENVELOPE = 3;
 
 const blobContext = (userId: number) => `blob:${userId}`;
 
@@ -118,11 +122,36 @@ export function sealWithMailboxKey(keys: BlobKeys, userId: number, raw: Uint8Arr
   return boxSeal(keys.subkey('blob'), raw, blobContext(userId), rng);
 }
 
-/** Opens a stored blob of either kind; any tampering gives ServiceError `integrity`. */
+/** Opens a stored blob of any kind to its MIME bytes; any tampering gives ServiceError `integrity`. */
 export function openBlob(kind: number, data: Uint8Array, userId: number, keys: BlobKeys, sharedCache?: Map<string, Uint8Array>): Uint8Array {
   if (kind === SEAL_MAILBOX_KEY) return boxOpen(keys.subkey('blob'), data, blobContext(userId));
-  if (kind !== SEAL_TO_PUBLIC_KEY) throw new ServiceError('integrity', `unknown blob seal ${kind}`);
-  return openDelivered(data, userId, keys.privateKey, sharedCache);
+  if (kind === SEAL_TO_PUBLIC_KEY) return openDelivered(data, userId, keys.privateKey, sharedCache);
+  if (kind === SEAL_ENVELOPE) return mimeOfEnvelope(openDelivered(data, userId, keys.privateKey, sharedCache), userId, keys.privateKey);
+  throw new ServiceError('integrity', `unknown blob seal ${kind}`);
+}
+
+/**
+ * The MIME an envelope blob carries, after checking the envelope's id and signature and
+ * opening its content with the recipient's key. Envelopes stored here always carry `mime`
+ * (they are made from MIME by the MX and by submission).
+ */
+function mimeOfEnvelope(json: Uint8Array, userId: number, privateKey: Uint8Array): Uint8Array {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(json));
+  } catch (cause) {
+    throw new ServiceError('integrity', `envelope blob of user ${userId} is not JSON`, { cause });
+  }
+  const verified = verifyMessage(parsed);
+  if (!verified.ok) throw new ServiceError('integrity', `envelope blob of user ${userId}: ${verified.error.message}`, { cause: verified.error });
+  try {
+    const content = openMessage(verified.message, privateKey);
+    if (content.mime === undefined) throw new ServiceError('integrity', `envelope blob of user ${userId} carries no MIME`);
+    return fromBase64(content.mime);
+  } catch (cause) {
+    if (isLnmpError(cause)) throw new ServiceError('integrity', `envelope blob of user ${userId} does not open: ${cause.message}`, { cause });
+    throw cause;
+  }
 }
 
 /** Keyed hash of a Message-ID, so threads can be joined without storing ids in clear. */

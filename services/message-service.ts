@@ -2,13 +2,13 @@
 // re-wrap at unlock, fetch, append, flags with modseq and UNCHANGEDSINCE, copy, move,
 // expunge, the change journal, threads and search. Contents are encrypted; UIDs, modseqs,
 // flags, sizes, dates, mailbox membership and thread ids are in clear.
-import type { Rng } from '../core/index.js';
+import { utf8, type Rng, type VerifiedMessage } from '../core/index.js';
 import type { Db, Queryable } from '../storage/db.js';
 import { ServiceError } from './errors.js';
 import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeRow, type ChangeSink } from './journal.js';
 import { releaseSpace } from './mailbox-service.js';
 import type { MailboxRole } from './mailbox-names.js';
-import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
+import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_ENVELOPE, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 import { DeliveryBatcher } from './delivery-batcher.js';
 import { assignThread, assignThreads } from './threading.js';
@@ -99,16 +99,29 @@ export class MessageService {
   }
 
   /**
-   * Stores a message for a user who may be away: sealed to the public key. Concurrent
-   * deliveries are committed together (DeliveryBatcher); each resolves only after its commit.
+   * Stores a message for a user who may be away: sealed to the public key. With `envelope`,
+   * what is sealed is the LNMP envelope it returns for the recipient's public key (signed,
+   * its content carrying `raw`), so the stored copy keeps who vouched for the message.
+   * Concurrent deliveries are committed together (DeliveryBatcher); each resolves only after
+   * its commit.
    */
-  async deliver(input: { userId: number; role?: MailboxRole; raw: Uint8Array; flags?: string[]; internalDate?: Date }): Promise<MessageMeta> {
+  async deliver(input: {
+    userId: number;
+    role?: MailboxRole;
+    raw: Uint8Array;
+    envelope?: (recipientPublicKey: string) => VerifiedMessage;
+    flags?: string[];
+    internalDate?: Date;
+  }): Promise<MessageMeta> {
     checkSize(input.raw);
     const flags = checkFlags(input.flags ?? []);
-    const sealed = this.#sealer.seal(await this.#publicKey(input.userId), input.userId, input.raw);
+    const publicKey = await this.#publicKey(input.userId);
+    const plain = input.envelope ? utf8(JSON.stringify(input.envelope(publicKey))) : input.raw;
+    const seal = input.envelope ? SEAL_ENVELOPE : SEAL_TO_PUBLIC_KEY;
+    const sealed = this.#sealer.seal(publicKey, input.userId, plain);
     const size = input.raw.length;
     const role = input.role ?? 'inbox';
-    const item = { userId: input.userId, role, data: sealed, size, flags, internalDate: input.internalDate ?? new Date(this.#now()) };
+    const item = { userId: input.userId, role, seal, data: sealed, size, flags, internalDate: input.internalDate ?? new Date(this.#now()) };
     let row = (await this.#batcher.submit(item)) as MetaRow | null;
     if (!row) {
       const [q] = await this.#db.query<{ fits: boolean; active: boolean; has_mailbox: boolean }>(
@@ -181,16 +194,16 @@ export class MessageService {
 
   /** One batch in one transaction: decrypt and re-seal in memory, then a handful of bulk statements. */
   async #rewrapBatch(tx: Queryable, account: UnlockedAccount, batch: number): Promise<number> {
-    const blobs = await tx.query<{ id: number; data: Uint8Array }>(
-      'SELECT id, data FROM blobs WHERE user_id = $1 AND seal = 1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
+    const blobs = await tx.query<{ id: number; seal: number; data: Uint8Array }>(
+      'SELECT id, seal, data FROM blobs WHERE user_id = $1 AND seal IN (1, 3) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
       [account.userId, batch],
     );
     if (blobs.length === 0) return 0;
     const shared = new Map<string, Uint8Array>();
-    const raws = blobs.map((b) => openBlob(SEAL_TO_PUBLIC_KEY, b.data, account.userId, account, shared));
+    const raws = blobs.map((b) => openBlob(b.seal, b.data, account.userId, account, shared));
     for (const k of shared.values()) k.fill(0);
     await tx.query(
-      'UPDATE blobs SET seal = 2, data = v.data FROM unnest($2::int8[], $3::bytea[]) AS v(id, data) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal = 1',
+      'UPDATE blobs SET seal = 2, data = v.data FROM unnest($2::int8[], $3::bytea[]) AS v(id, data) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal IN (1, 3)',
       [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account, account.userId, raw, this.#rng))],
     );
     const msgs = await tx.query<{ id: number; mailbox_id: number; uid: number; blob_id: number }>(

@@ -1,6 +1,6 @@
 // The CLI in-process with a fake environment: usage errors, exit codes, `config check`
 // output in both forms, and `start` serving until it is told to stop.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -100,11 +100,17 @@ describe('start', () => {
         ['domain added', undefined],
         ['notifier ready', undefined],
         ['listening', 'http'],
+        ['gateway secret generated', undefined],
+        ['gateway identity', undefined],
         ['self-signed certificate generated', undefined],
         ['listening', 'smtp'],
         ['stopping', undefined],
         ['stopped', undefined],
       ]);
+      // The generated secret is kept owner-only and never logged.
+      const secretFile = join(dataDir, 'gateway.secret');
+      expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+      expect(io.err()).not.toContain(readFileSync(secretFile, 'utf8').trim());
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
       await schema.dispose();

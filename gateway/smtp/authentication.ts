@@ -17,8 +17,19 @@ export interface AuthenticationInput {
   readonly resolver: DNSResolver;
 }
 
-/** The `Authentication-Results:` header, folded, ending in CRLF. */
-export async function authenticationResults(input: AuthenticationInput): Promise<string> {
+export interface Authentication {
+  /** The `Authentication-Results:` header, folded, ending in CRLF. */
+  readonly header: string;
+  /** The one From address, or undefined when the message has none or several. */
+  readonly from: string | undefined;
+  /**
+   * Whether `from` is proven: DMARC pass, or a DKIM signature that passes and is aligned with
+   * the From domain, or SPF pass for a MAIL FROM domain aligned with it (relaxed alignment).
+   */
+  readonly fromAuthenticated: boolean;
+}
+
+export async function authenticateMessage(input: AuthenticationInput): Promise<Authentication> {
   const result = await authenticate(input.message, {
     ip: input.ip,
     helo: input.helo,
@@ -32,7 +43,23 @@ export async function authenticationResults(input: AuthenticationInput): Promise
   // Authentication-Results header, always last, is kept.
   const start = result.headers.lastIndexOf('Authentication-Results:');
   if (start === -1) throw new Error('mailauth returned no Authentication-Results header');
-  return result.headers.slice(start);
+  const froms = result.dkim.headerFrom ?? [];
+  const from = froms.length === 1 ? froms[0] : undefined;
+  return { header: result.headers.slice(start), from, fromAuthenticated: from !== undefined && proven(from, result) };
+}
+
+function proven(from: string, result: Awaited<ReturnType<typeof authenticate>>): boolean {
+  if (result.dmarc && result.dmarc.status?.result === 'pass') return true;
+  if ((result.dkim.results ?? []).some((r) => r.status?.result === 'pass' && Boolean(r.status.aligned))) return true;
+  const fromDomain = from.slice(from.lastIndexOf('@') + 1).toLowerCase();
+  const spf = result.spf;
+  if (!spf) return false;
+  return spf.status?.result === 'pass' && typeof spf.domain === 'string' && aligned(fromDomain, spf.domain.toLowerCase());
+}
+
+/** Relaxed alignment without a public-suffix list: the same domain, or one inside the other. */
+function aligned(a: string, b: string): boolean {
+  return a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
 }
 
 /** node:dns with `servers` when given (config `dns.servers`), else the system's resolver. */

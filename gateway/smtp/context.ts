@@ -4,13 +4,13 @@
 import type { SMTPServerAddress } from 'smtp-server';
 import type { Rng } from '../../core/index.js';
 import type { AccountService } from '../../services/account-service.js';
-import type { MessageService } from '../../services/message-service.js';
+import type { InboundMail } from '../../services/inbound-mail.js';
 import type { Logger } from '../log.js';
 import type { DNSResolver } from './authentication.js';
 
 export interface MxContext {
   readonly accounts: Pick<AccountService, 'resolveAddress' | 'isHostedDomain'>;
-  readonly messages: Pick<MessageService, 'deliver'>;
+  readonly inbound: Pick<InboundMail, 'deliver'>;
   /** Our host name: banner, Received `by`, Authentication-Results authserv-id. */
   readonly hostname: string;
   readonly resolver: DNSResolver;

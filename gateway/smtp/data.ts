@@ -1,12 +1,11 @@
 // DATA on the MX: read the whole message within the size limit, refuse bare <LF> (SMTP
 // smuggling), prepend Received and Authentication-Results, keep the rest byte-exact, and
-// deliver to every accepted recipient. The reply is 250 only once every delivery committed.
-//
-// Everything goes to the Screener for now: contacts and postage (which decide INBOX versus
-// Screener) do not exist yet.
+// hand the result to InboundMail, which makes it a signed, sealed LNMP envelope per recipient
+// in the INBOX or Screener the postage gate chooses. The reply is 250 only once every
+// delivery committed.
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { toHex } from '../../core/index.js';
-import { authenticationResults } from './authentication.js';
+import { authenticateMessage } from './authentication.js';
 import { hasBareLf } from './bare-newline.js';
 import type { MxContext } from './context.js';
 import { replies, replyForError, type SmtpReply } from './replies.js';
@@ -28,7 +27,7 @@ export async function onData(ctx: MxContext, stream: SMTPServerDataStream, sessi
   try {
     const helo = session.hostNameAppearsAs;
     const sender = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-    const authResults = await authenticationResults({ message: original, ip: session.remoteAddress, helo, mta: ctx.hostname, sender, resolver: ctx.resolver });
+    const auth = await authenticateMessage({ message: original, ip: session.remoteAddress, helo, mta: ctx.hostname, sender, resolver: ctx.resolver });
     const received = receivedHeader({
       helo,
       remoteAddress: session.remoteAddress,
@@ -38,11 +37,11 @@ export async function onData(ctx: MxContext, stream: SMTPServerDataStream, sessi
       recipients: session.envelope.rcptTo.map((r) => r.address),
       date: ctx.now(),
     });
-    const raw = Buffer.concat([Buffer.from(received + authResults, 'utf8'), original]);
-    const outcomes = await Promise.allSettled(userIds.map((userId) => ctx.messages.deliver({ userId, role: 'screener', raw })));
-    const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [replyForError(o.reason)] : []));
+    const raw = Buffer.concat([Buffer.from(received + auth.header, 'utf8'), original]);
+    const outcomes = await ctx.inbound.deliver({ raw, userIds, from: auth.from, fromAuthenticated: auth.fromAuthenticated });
+    const failures = outcomes.flatMap((o) => (o.ok ? [] : [replyForError(o.error)]));
     if (failures.length > 0) throw worst(failures);
-    log.info('delivered', { recipients: userIds.length, bytes: raw.length });
+    log.info('delivered', { recipients: userIds.length, bytes: raw.length, decisions: outcomes.map((o) => (o.ok ? o.decision.reason : 'failed')) });
     return `2.0.0 OK queued as ${queueId}`;
   } catch (err) {
     const reply = replyForError(err);

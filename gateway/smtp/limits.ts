@@ -5,6 +5,14 @@
 export const MX_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 /** Recipients per transaction; RFC 5321 §4.5.3.1.8 requires at least 100. */
 export const MX_MAX_RECIPIENTS = 100;
+/**
+ * Longest command line, CRLF not counted. A longer one, complete or still arriving, gets
+ * `421 Error: Command line too long` and the connection is closed, so no client makes us
+ * buffer an endless line. RFC 5321 §4.5.3.1.4 allows 512 octets plus what extensions add
+ * (SIZE, DSN, SMTPUTF8: well under 1,000); 2,048 is Postfix's `line_length_limit`.
+ * smtp-server's own default (16 KB) is sized for AUTH tokens, and the MX has no AUTH.
+ */
+export const MX_MAX_COMMAND_LINE_BYTES = 2_048;
 /** Concurrent connections before new ones are refused with 421. */
 export const MX_MAX_CLIENTS = 1_000;
 /** Idle time before a session is closed (RFC 5321 §4.5.3.2.7 suggests at least 5 minutes). */
@@ -16,3 +24,9 @@ export const MX_CLOSE_TIMEOUT_MS = 2_000;
  * commands` and closes; fixed inside smtp-server 3.21 (not an option), checked by a test.
  */
 export const SMTP_SERVER_MAX_UNRECOGNIZED_COMMANDS = 10;
+/**
+ * How long smtp-server holds its greeting back; a client that sends anything sooner (an
+ * early talker) is answered `421 <hostname> You talk too soon` and cut off without a
+ * greeting. Fixed inside smtp-server 3.21 (not an option); the reply is checked by a test.
+ */
+export const SMTP_SERVER_GREETING_DELAY_MS = 100;

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identityFromPrivateKey, fromBase64, fromUtf8, openMessage, verifyMessage, type Identity } from '../../core/index.js';
 import { AccountService } from '../../services/account-service.js';
+import { ContactService } from '../../services/contact-service.js';
+import { InboundMail } from '../../services/inbound-mail.js';
+import { openDelivered, SEAL_ENVELOPE } from '../../services/message-crypto.js';
+import { contactsGate } from '../../services/postage.js';
 import { MailboxService } from '../../services/mailbox-service.js';
 import { MessageService } from '../../services/message-service.js';
 import { systemRng } from '../../services/random.js';
@@ -43,6 +48,8 @@ let t: TestDb;
 let accounts: AccountService;
 let mailboxes: MailboxService;
 let messages: MessageService;
+let contacts: ContactService;
+let gateway: Identity;
 let root: string;
 let tls: TlsCredentials;
 let mx: MxServer;
@@ -56,13 +63,17 @@ function start(overrides: Partial<MxServerOptions> = {}): Promise<MxServer> {
     hostname: HOSTNAME,
     tls,
     accounts,
-    messages,
+    inbound: inboundFor(messages),
     resolver,
     logger: createLogger({ level: 'error', write: () => {} }),
     rng: systemRng,
     now: () => NOW,
     ...overrides,
   });
+}
+
+function inboundFor(target: MessageService): InboundMail {
+  return new InboundMail({ messages: target, gate: contactsGate(contacts), gateway, rng: systemRng, now: () => NOW.getTime() });
 }
 
 async function startExtra(overrides: Partial<MxServerOptions>): Promise<MxServer> {
@@ -76,6 +87,8 @@ beforeAll(async () => {
   accounts = new AccountService(t.db, { rng: systemRng, kdf });
   mailboxes = new MailboxService(t.db, { rng: systemRng });
   messages = new MessageService(t.db, { rng: systemRng });
+  contacts = new ContactService(t.db, { gatewaySecret: systemRng(32) });
+  gateway = identityFromPrivateKey(systemRng(32));
   await accounts.addDomain('example.test');
   await accounts.addDomain('other.test');
   const created = await accounts.createUser({ address: 'alice@example.test', password: PASSWORD });
@@ -147,10 +160,10 @@ async function transaction(port: number, rcpt = 'alice@example.test'): Promise<R
   return session;
 }
 
-async function screener(): Promise<Buffer[]> {
+async function screener(role: 'screener' | 'inbox' = 'screener'): Promise<Buffer[]> {
   const s = await accounts.authenticate(alice.address, PASSWORD);
   try {
-    const box = await mailboxes.byRole(s, 'screener');
+    const box = await mailboxes.byRole(s, role);
     const list = await messages.list(s, box.id);
     const fetched = await messages.fetch(s, box.id, list.map((m) => m.uid));
     return fetched.map((m) => Buffer.from(m.raw));
@@ -209,6 +222,64 @@ describe('MX listener', () => {
     const { received, authResults } = splitStored(stored, original);
     expect(received).toContain(`id ${reply.slice(-12)}`);
     expect(authResults).toContain('spf=pass');
+  });
+
+  it('stores each accepted message as an LNMP envelope signed by the gateway and sealed to the recipient only', async () => {
+    const session = await transaction(mx.port);
+    await session.send('DATA\r\n');
+    const original = message('as envelope');
+    expect(await session.send(`${original}.\r\n`)).toMatch(/^250 /);
+    session.end();
+    const [blob] = await t.db.query<{ seal: number; data: Uint8Array }>(
+      'SELECT b.seal, b.data FROM blobs b JOIN messages m ON m.blob_id = b.id WHERE m.user_id = $1 ORDER BY m.id DESC LIMIT 1',
+      [alice.userId],
+    );
+    expect(blob!.seal).toBe(SEAL_ENVELOPE);
+    const unlocked = await accounts.authenticate(alice.address, PASSWORD);
+    try {
+      const verified = verifyMessage(JSON.parse(fromUtf8(openDelivered(blob!.data, alice.userId, unlocked.privateKey))));
+      expect(verified.ok).toBe(true);
+      if (!verified.ok) return;
+      expect(verified.message.from).toBe(gateway.publicKey);
+      expect(verified.message.to).toEqual([unlocked.publicKey]);
+      expect(verified.message.timestamp).toBe(Math.floor(NOW.getTime() / 1000));
+      const content = openMessage(verified.message, unlocked.privateKey);
+      expect(content.subject).toBe('as envelope');
+      expect(content.body).toBe('Hello Alice.\n');
+      // The signed MIME is what the mailbox shows: trace headers (the attestation) + the original.
+      const mime = Buffer.from(fromBase64(content.mime!));
+      splitStored(mime, original);
+      expect((await screener()).some((m) => m.equals(mime))).toBe(true);
+    } finally {
+      unlocked.lock();
+    }
+  });
+
+  it('puts mail from a proven friend in the INBOX; an address of a friend without SPF/DKIM/DMARC proof goes to the Screener', async () => {
+    await contacts.addFriends(alice.userId, ['Bob@Sender.test']);
+    try {
+      // MAIL FROM bob@sender.test passes SPF for 127.0.0.1 and is aligned with From: proven.
+      let session = await transaction(mx.port);
+      await session.send('DATA\r\n');
+      expect(await session.send(`${message('from a friend')}.\r\n`)).toMatch(/^250 /);
+      session.end();
+      // The same From, but a MAIL FROM domain without SPF: not proven.
+      ({ session } = await RawSession.open(mx.port));
+      await session.send('EHLO client.sender.test\r\n');
+      expect(await session.send('MAIL FROM:<bounce@elsewhere.test>\r\n')).toBe('250 Accepted');
+      expect(await session.send('RCPT TO:<alice@example.test>\r\n')).toBe('250 Accepted');
+      await session.send('DATA\r\n');
+      expect(await session.send(`${message('forged friend')}.\r\n`)).toMatch(/^250 /);
+      session.end();
+      const inbox = await screener('inbox');
+      const held = await screener();
+      expect(inbox.filter((m) => m.includes('from a friend'))).toHaveLength(1);
+      expect(inbox.some((m) => m.includes('forged friend'))).toBe(false);
+      expect(held.filter((m) => m.includes('forged friend'))).toHaveLength(1);
+      expect(held.some((m) => m.includes('from a friend'))).toBe(false);
+    } finally {
+      await t.db.query('DELETE FROM contacts WHERE user_id = $1', [alice.userId]);
+    }
   });
 
   it('delivers what nodemailer sends, to an alias and to the LNMP address with its checksum in upper case', async () => {
@@ -300,7 +371,7 @@ describe('MX listener', () => {
     const closed = await openPostgres(TEST_POSTGRES_URL, { poolSize: 1, schema: t.schema! });
     await closed.close();
     for (const db of [downDb(t.db), closed]) {
-      const atData = await startExtra({ messages: new MessageService(db, { rng: systemRng }) });
+      const atData = await startExtra({ inbound: inboundFor(new MessageService(db, { rng: systemRng })) });
       const before = await storedCount();
       const s = await transaction(atData.port);
       await s.send('DATA\r\n');

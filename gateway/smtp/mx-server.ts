@@ -3,15 +3,16 @@
 // and MessageService calls. No AUTH here (that is the submission port), never a relay.
 import { SMTPServer } from 'smtp-server';
 import type { Rng } from '../../core/index.js';
-import type { MessageService } from '../../services/message-service.js';
+import type { InboundMail } from '../../services/inbound-mail.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TlsCredentials } from '../tls.js';
 import type { DNSResolver } from './authentication.js';
 import type { MxContext } from './context.js';
 import { onData } from './data.js';
-import { MX_CLOSE_TIMEOUT_MS, MX_MAX_CLIENTS, MX_MAX_MESSAGE_BYTES, MX_MAX_RECIPIENTS, MX_SOCKET_TIMEOUT_MS } from './limits.js';
+import { MX_CLOSE_TIMEOUT_MS, MX_MAX_CLIENTS, MX_MAX_COMMAND_LINE_BYTES, MX_MAX_MESSAGE_BYTES, MX_MAX_RECIPIENTS, MX_SOCKET_TIMEOUT_MS } from './limits.js';
 import { onRcptTo } from './rcpt-to.js';
+import { replies } from './replies.js';
 
 export interface MxServerOptions {
   readonly host: string;
@@ -20,7 +21,7 @@ export interface MxServerOptions {
   readonly hostname: string;
   readonly tls: Pick<TlsCredentials, 'cert' | 'key'>;
   readonly accounts: MxContext['accounts'];
-  readonly messages: Pick<MessageService, 'deliver'>;
+  readonly inbound: Pick<InboundMail, 'deliver'>;
   /** DNS for SPF, DKIM, DMARC and ARC. */
   readonly resolver: DNSResolver;
   readonly logger: Logger;
@@ -38,7 +39,7 @@ export interface MxServer {
 export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
   const ctx: MxContext = {
     accounts: opts.accounts,
-    messages: opts.messages,
+    inbound: opts.inbound,
     hostname: opts.hostname,
     resolver: opts.resolver,
     logger: opts.logger,
@@ -57,7 +58,7 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
     disabledCommands: ['AUTH'],
     size: ctx.maxMessageBytes,
     maxClients: MX_MAX_CLIENTS,
-    maxRecipients: MX_MAX_RECIPIENTS,
+    maxCommandLength: MX_MAX_COMMAND_LINE_BYTES,
     socketTimeout: MX_SOCKET_TIMEOUT_MS,
     closeTimeout: MX_CLOSE_TIMEOUT_MS,
     // Replies in replies.ts carry their own enhanced status codes (see there).
@@ -66,6 +67,14 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
     disableReverseLookup: true,
     logger: false,
     onRcptTo(address, session, callback) {
+      // The recipient limit is kept here, not with smtp-server's maxRecipients, whose 452 has
+      // no enhanced code. As there, a repeated address replaces its entry and does not count.
+      const accepted = session.envelope.rcptTo;
+      const key = address.address.toLowerCase();
+      if (accepted.length >= MX_MAX_RECIPIENTS && !accepted.some((r) => r.address.toLowerCase() === key)) {
+        callback(replies.tooManyRecipients());
+        return;
+      }
       onRcptTo(ctx, address).then(() => callback(), callback);
     },
     onData(stream, session, callback) {

@@ -33,6 +33,7 @@ export const REPLY_TEXT = {
   bareLf: '5.5.2 bare <LF> received; lines must end with <CR><LF>',
   localError: '4.3.0 temporary local problem, try again later',
   mailboxFull: '4.2.2 mailbox full, try again later',
+  tooManyRecipients: '4.5.3 too many recipients',
 } as const;
 
 export const replies = {
@@ -42,6 +43,8 @@ export const replies = {
   bareLf: () => new SmtpReply(550, REPLY_TEXT.bareLf),
   localError: (cause?: unknown) => new SmtpReply(451, REPLY_TEXT.localError, { cause }),
   mailboxFull: () => new SmtpReply(452, REPLY_TEXT.mailboxFull),
+  /** RFC 5321 §4.5.3.1.10: a recipient limit is answered 452, the client sends the rest later. */
+  tooManyRecipients: () => new SmtpReply(452, REPLY_TEXT.tooManyRecipients),
 } as const;
 
 /** Service codes an MX transaction can meet; anything else is a local error (451, retried). */

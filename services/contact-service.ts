@@ -1,0 +1,49 @@
+// A user's correspondents and how well the user knows them: friends (anyone the user wrote
+// to, replied to or approved), acquaintances (a paid or approved exchange) and blocked
+// senders. Addresses are stored only as keyed hashes (HMAC under a key derived from the
+// gateway secret, bound to the user), so the table does not reveal who writes to whom, yet
+// the MX can look a sender up while the user is away.
+import type { Db, Queryable } from '../storage/db.js';
+import { gatewaySubkey } from './gateway-keys.js';
+import { keyedHash } from './secret-box.js';
+
+export type ContactClass = 'friend' | 'acquaintance' | 'blocked';
+
+export class ContactService {
+  readonly #db: Db;
+  readonly #key: Uint8Array;
+
+  constructor(db: Db, opts: { gatewaySecret: Uint8Array }) {
+    this.#db = db;
+    this.#key = gatewaySubkey(opts.gatewaySecret, 'contacts');
+  }
+
+  #hash(userId: number, address: string): Uint8Array {
+    return keyedHash(this.#key, `${userId}\n${normaliseAddress(address)}`);
+  }
+
+  /** How the user knows `address`, or undefined for a stranger. */
+  async classify(userId: number, address: string): Promise<ContactClass | undefined> {
+    const [row] = await this.#db.query<{ class: ContactClass }>('SELECT class FROM contacts WHERE user_id = $1 AND address_hash = $2', [userId, this.#hash(userId, address)]);
+    return row?.class;
+  }
+
+  /**
+   * Makes every address a friend of the user (they wrote to them), in `q` when given so it
+   * commits with what caused it. A blocked address stays blocked: only the user unblocks.
+   */
+  async addFriends(userId: number, addresses: readonly string[], q: Queryable = this.#db): Promise<void> {
+    const hashes = [...new Set(addresses.map(normaliseAddress))].map((a) => this.#hash(userId, a));
+    if (hashes.length === 0) return;
+    await q.query(
+      `INSERT INTO contacts (user_id, address_hash, class) SELECT $1, h, 'friend' FROM unnest($2::bytea[]) AS h
+       ON CONFLICT (user_id, address_hash) DO UPDATE SET class = 'friend' WHERE contacts.class = 'acquaintance'`,
+      [userId, hashes],
+    );
+  }
+}
+
+/** Addresses compare case-insensitively, as every mail system in practice treats them. */
+export function normaliseAddress(address: string): string {
+  return address.trim().toLowerCase();
+}

@@ -1,0 +1,61 @@
+// Mail from the legacy Internet becomes LNMP: the MIME (already carrying the MX's Received
+// and Authentication-Results) is converted to MessageContent with the original bytes inside,
+// then, per recipient, put in an envelope signed by the gateway's own identity — its
+// attestation of how the message arrived — and sealed to that recipient. Where it goes
+// (INBOX or Screener) is the postage gate's decision.
+import { createMessage, type Identity, type Rng } from '../core/index.js';
+import { mimeToContent } from '../converters/index.js';
+import type { MessageMeta, MessageService } from './message-service.js';
+import type { DeliveryDecision, PostageGate } from './postage.js';
+
+export interface InboundMessage {
+  /** The message as stored: trace headers first, then the bytes received, unchanged. */
+  readonly raw: Uint8Array;
+  readonly userIds: readonly number[];
+  /** The From address, if any (for the postage decision). */
+  readonly from: string | undefined;
+  readonly fromAuthenticated: boolean;
+}
+
+export type InboundOutcome =
+  | { readonly userId: number; readonly ok: true; readonly decision: DeliveryDecision; readonly message: MessageMeta }
+  | { readonly userId: number; readonly ok: false; readonly error: unknown };
+
+export class InboundMail {
+  readonly #messages: Pick<MessageService, 'deliver'>;
+  readonly #gate: PostageGate;
+  readonly #gateway: Identity;
+  readonly #rng: Rng;
+  readonly #now: () => number;
+
+  constructor(deps: { messages: Pick<MessageService, 'deliver'>; gate: PostageGate; gateway: Identity; rng: Rng; now?: () => number }) {
+    this.#messages = deps.messages;
+    this.#gate = deps.gate;
+    this.#gateway = deps.gateway;
+    this.#rng = deps.rng;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Delivers to every recipient; one outcome per recipient, in order. Never throws for one recipient's failure. */
+  async deliver(msg: InboundMessage): Promise<InboundOutcome[]> {
+    const content = await mimeToContent(msg.raw);
+    const timestamp = Math.floor(this.#now() / 1000);
+    return Promise.all(
+      msg.userIds.map(async (userId): Promise<InboundOutcome> => {
+        try {
+          const decision = await this.#gate.decide({ userId, from: msg.from, fromAuthenticated: msg.fromAuthenticated });
+          const message = await this.#messages.deliver({
+            userId,
+            role: decision.role,
+            raw: msg.raw,
+            // One envelope per recipient: a shared one would show each recipient the others' keys (Bcc).
+            envelope: (publicKey) => createMessage({ privateKey: this.#gateway.privateKey, to: [publicKey], content, timestamp }, this.#rng),
+          });
+          return { userId, ok: true, decision, message };
+        } catch (error) {
+          return { userId, ok: false, error };
+        }
+      }),
+    );
+  }
+}
