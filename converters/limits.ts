@@ -16,4 +16,6 @@ export const MimeLimits = {
   /** `FileAttachment.filename` and `mimeType` (schema limits). */
   MAX_FILENAME_CHARS: 255,
   MAX_MIME_TYPE_CHARS: 255,
+  /** When the MIME parser gives up, the Subject is looked for in this much of the message. */
+  MAX_FALLBACK_HEADER_BYTES: 64 * 1024,
 } as const;

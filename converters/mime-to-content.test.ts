@@ -306,6 +306,22 @@ describe('mimeToContent limits', () => {
     expect(c.attachments![99]!.filename).toBe('f99.txt');
   });
 
+  it('keeps what the parser gives up on (over 1 MiB of header lines, 2,000 parts) whole in mime, with its subject', async () => {
+    const manyHeaders = crlf('Subject: =?utf-8?q?many_h=C3=A9aders?=', ...Array.from({ length: 20_000 }, (_, i) => `X-Filler-${i}: ${'x'.repeat(40)}`), '', 'body');
+    const manyParts = crlf(
+      'Subject: many parts',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      ...Array.from({ length: 2_000 }, (_, i) => ['--b', 'Content-Type: text/plain', '', `part ${i}`]).flat(),
+      '--b--',
+      '',
+    );
+    for (const [raw, subject] of [[manyHeaders, 'many héaders'], [manyParts, 'many parts']] as const) {
+      const c = await mimeToContent(raw);
+      expect(c).toEqual({ type: 'text', subject, body: '', formatting: 'plain', mime: Buffer.from(raw).toString('base64') });
+    }
+  });
+
   it('rejects a message over MAX_MIME_BYTES with oversize', async () => {
     const err = await mimeToContent(new Uint8Array(MimeLimits.MAX_MIME_BYTES + 1)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConverterError);

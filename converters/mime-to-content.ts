@@ -1,7 +1,8 @@
 // RFC 5322 message → LNMP MessageContent, for mail that arrived over SMTP. The original bytes
 // travel byte-exact in `mime`; the other fields are what an LNMP client shows and threads by.
 // Malformed mail never throws: whatever mailparser recovers is used.
-import { simpleParser } from 'mailparser';
+import libmime from 'libmime';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import { MessageContentSchema, Limits, toBase64, type MessageContent } from '../core/index.js';
 import { contentDerivedAttachmentKey, toFileAttachment, type AttachmentKeyFn } from './attachments.js';
 import { ConverterError } from './errors.js';
@@ -28,13 +29,20 @@ export async function mimeToContent(raw: Uint8Array, opts: MimeToContentOptions 
     throw new ConverterError('oversize', `message is ${raw.length} bytes, the limit is ${MimeLimits.MAX_MIME_BYTES}`);
   }
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const mail = await simpleParser(buf, {
-    skipTextToHtml: true,
-    skipImageLinks: true,
-    keepCidLinks: true,
-    checksumAlgo: false,
-    maxHtmlLengthToParse: MimeLimits.MAX_HTML_TO_TEXT_CHARS,
-  });
+  let mail: ParsedMail;
+  try {
+    mail = await simpleParser(buf, {
+      skipTextToHtml: true,
+      skipImageLinks: true,
+      keepCidLinks: true,
+      checksumAlgo: false,
+      maxHtmlLengthToParse: MimeLimits.MAX_HTML_TO_TEXT_CHARS,
+    });
+  } catch {
+    // The parser gives up on some shapes (over 1 MiB of headers in one part, thousands of
+    // parts): the message is still kept whole in `mime`, with only its Subject derived.
+    return MessageContentSchema.parse({ type: 'text', ...subjectOnly(buf), body: '', formatting: 'plain', mime: toBase64(raw) });
+  }
 
   const keyFn = opts.attachmentKey ?? contentDerivedAttachmentKey;
   const attachments = mail.attachments
@@ -53,4 +61,21 @@ export async function mimeToContent(raw: Uint8Array, opts: MimeToContentOptions 
   };
   // The fields above are built to fit; parsing proves it, so no invalid content leaves here.
   return MessageContentSchema.parse(content);
+}
+
+/** The decoded Subject from the top header section, read without a MIME parser. */
+function subjectOnly(buf: Buffer): { subject?: string } {
+  const head = buf.subarray(0, MimeLimits.MAX_FALLBACK_HEADER_BYTES).toString('latin1');
+  const end = head.search(/\r?\n\r?\n/);
+  const unfolded = (end === -1 ? head : head.slice(0, end)).replace(/\r?\n[ \t]/g, ' ');
+  const line = /^subject:[ \t]*(.*)$/im.exec(unfolded);
+  if (!line) return {};
+  const value = Buffer.from(line[1]!.trim(), 'latin1').toString('utf8');
+  let decoded: string;
+  try {
+    decoded = libmime.decodeWords(value);
+  } catch {
+    decoded = value;
+  }
+  return { subject: truncateChars(decoded, Limits.MAX_SUBJECT_CHARS) };
 }

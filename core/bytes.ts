@@ -2,8 +2,20 @@
 // produced lowercase; base64 must be canonical (padded, no whitespace) so encodings are unique.
 import { LnmpError } from './errors.js';
 
-const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Single character classes plus a length check: a repeated group such as (?:[0-9a-f]{2})*
+// makes the regex engine recurse per repetition and overflow the stack on megabyte inputs.
+const HEX_CHARS = /^[0-9a-fA-F]*$/;
+const B64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Even-length hex, either case. */
+export function isHex(s: string): boolean {
+  return s.length % 2 === 0 && HEX_CHARS.test(s);
+}
+
+/** Padded base64 without whitespace: a multiple of 4 characters, `=` only as the last one or two. */
+export function isCanonicalBase64(s: string): boolean {
+  return s.length % 4 === 0 && B64_CHARS.test(s);
+}
 
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
@@ -12,7 +24,7 @@ export function toHex(bytes: Uint8Array): string {
 /** Decodes hex; `expectedBytes` enforces the exact decoded length. */
 export function fromHex(hex: unknown, expectedBytes?: number, what = 'value'): Uint8Array {
   if (typeof hex !== 'string') throw new LnmpError('invalid_type', `${what} must be a hex string`);
-  if (!HEX_RE.test(hex)) throw new LnmpError('invalid_hex', `${what} is not hex`);
+  if (!isHex(hex)) throw new LnmpError('invalid_hex', `${what} is not hex`);
   if (expectedBytes !== undefined && hex.length !== expectedBytes * 2) {
     throw new LnmpError('invalid_length', `${what} must be ${expectedBytes} bytes (${expectedBytes * 2} hex chars), got ${hex.length} chars`);
   }
@@ -30,7 +42,7 @@ export function toBase64(bytes: Uint8Array): string {
 
 export function fromBase64(b64: unknown, what = 'value'): Uint8Array {
   if (typeof b64 !== 'string') throw new LnmpError('invalid_type', `${what} must be a base64 string`);
-  if (!B64_RE.test(b64)) throw new LnmpError('invalid_base64', `${what} is not canonical base64`);
+  if (!isCanonicalBase64(b64)) throw new LnmpError('invalid_base64', `${what} is not canonical base64`);
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 

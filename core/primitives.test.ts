@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { base64String } from './schema-helpers.js';
 import fc from 'fast-check';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { gcm } from '@noble/ciphers/aes.js';
@@ -107,5 +108,16 @@ describe('encodings', () => {
     expect(() => fromBase64('ab cd')).toThrow(expect.objectContaining({ code: 'invalid_base64' }));
     expect(() => fromHex('abc')).toThrow(expect.objectContaining({ code: 'invalid_hex' }));
     expect(() => fromHex(12)).toThrow(expect.objectContaining({ code: 'invalid_type' }));
+    for (const bad of ['a===', '====', 'a=b=', 'ab=c', '=abc', 'abc']) {
+      expect(() => fromBase64(bad), bad).toThrow(expect.objectContaining({ code: 'invalid_base64' }));
+    }
+    for (const good of ['', 'ab==', 'abc=', 'abcd', 'ab+/']) expect(() => fromBase64(good), good).not.toThrow();
+  });
+
+  it('checks megabyte encodings without overflowing the stack (MIME of large mail travels as base64)', () => {
+    const big = Buffer.alloc(30 * 1024 * 1024, 7);
+    expect(Buffer.from(fromBase64(big.toString('base64'))).equals(big)).toBe(true);
+    expect(Buffer.from(fromHex(big.subarray(0, 8 * 1024 * 1024).toString('hex'))).equals(big.subarray(0, 8 * 1024 * 1024))).toBe(true);
+    expect(base64String(Number.MAX_SAFE_INTEGER).safeParse(big.toString('base64')).success).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 // zod building blocks shared by the envelope, content and identity schemas.
 import { z } from 'zod';
+import { isCanonicalBase64 } from './bytes.js';
 
 /** 32 bytes as lowercase hex: the canonical form of keys, ids and hashes. */
 export const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 32 bytes of lowercase hex');
@@ -10,7 +11,7 @@ export function base64String(maxChars: number) {
   return z
     .string()
     .max(maxChars)
-    .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'expected canonical base64');
+    .refine(isCanonicalBase64, 'expected canonical base64');
 }
 
 /** Non-negative integer count of seconds since the Unix epoch. */

@@ -1,8 +1,14 @@
 // Named limits of the SMTP front-end, in one place so they are documented and can be
 // made configurable. smtp-server's own fixed abuse limits are listed here too, for reference.
+import { MimeLimits } from '../../converters/index.js';
 
-/** Largest message the MX accepts, advertised as `SIZE` (RFC 1870); larger DATA gets 552 5.3.4. */
-export const MX_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
+/** Room kept for the Received and Authentication-Results headers the gateway prepends. */
+export const TRACE_HEADER_ALLOWANCE_BYTES = 64 * 1024;
+/**
+ * Largest message the MX accepts, advertised as `SIZE` (RFC 1870); larger DATA gets 552 5.3.4.
+ * With the trace headers it still fits what the converters take (MimeLimits.MAX_MIME_BYTES).
+ */
+export const MX_MAX_MESSAGE_BYTES = MimeLimits.MAX_MIME_BYTES - TRACE_HEADER_ALLOWANCE_BYTES;
 /** Recipients per transaction; RFC 5321 §4.5.3.1.8 requires at least 100. */
 export const MX_MAX_RECIPIENTS = 100;
 /**

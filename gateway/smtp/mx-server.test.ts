@@ -3,7 +3,6 @@
 // relaying, size, smuggling (bare LF), a database that is down and unknown commands; STARTTLS
 // with the generated certificate; mailauth through an injected resolver.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -19,6 +18,7 @@ import { MessageService } from '../../services/message-service.js';
 import { systemRng } from '../../services/random.js';
 import type { Db } from '../../storage/db.js';
 import { openPostgres } from '../../storage/db.js';
+import { RawSession } from '../../test/helpers/smtp-session.js';
 import { StorageError } from '../../storage/errors.js';
 import { openTestDb, type TestDb } from '../../test/helpers/databases.js';
 import { TEST_POSTGRES_URL } from '../../test/helpers/services.js';
@@ -105,51 +105,6 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** A raw SMTP client: exact reply lines, nothing smoothed over. */
-class RawSession {
-  readonly #socket: Socket;
-  #buffered = '';
-  readonly #waiting: Array<(reply: string) => void> = [];
-  readonly closed: Promise<void>;
-
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      this.#buffered += chunk;
-      for (;;) {
-        const m = /^(?:\d{3}-[^\n]*\r\n)*\d{3}(?: [^\n]*)?\r\n/.exec(this.#buffered);
-        if (!m) break;
-        this.#buffered = this.#buffered.slice(m[0].length);
-        const next = this.#waiting.shift();
-        next?.(m[0].trimEnd());
-      }
-    });
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-  }
-
-  static async open(port: number): Promise<{ session: RawSession; greeting: string }> {
-    const socket = connect(port, '127.0.0.1');
-    const session = new RawSession(socket);
-    const greeting = await session.reply();
-    return { session, greeting };
-  }
-
-  reply(): Promise<string> {
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  /** Writes bytes as given (CRLF is the caller's) and waits for the next reply. */
-  send(bytes: string): Promise<string> {
-    const reply = this.reply();
-    this.#socket.write(Buffer.from(bytes, 'latin1'));
-    return reply;
-  }
-
-  end(): void {
-    this.#socket.end();
-  }
-}
 
 /** Opens a session and runs EHLO, MAIL FROM and one RCPT TO, checking each. */
 async function transaction(port: number, rcpt = 'alice@example.test'): Promise<RawSession> {
