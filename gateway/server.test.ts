@@ -1,7 +1,7 @@
 // startGateway over real sockets and a real PostgreSQL schema: binds the HTTP port (0 =
 // any), serves the health check with a correct HEAD reply, hosts the configured domain,
 // serves the admin socket, reports a port in use clearly, and closes everything it opened.
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,12 @@ import { createLogger } from './log.js';
 import { startGateway } from './server.js';
 import type { RunningGateway } from './server.js';
 import { VERSION } from './version.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
+import { login } from '../services/login.js';
+import { MailboxService } from '../services/mailbox-service.js';
+import { MessageService } from '../services/message-service.js';
 import { AccountService } from '../services/account-service.js';
 import { systemRng } from '../services/random.js';
 import { openPostgres } from '../storage/db.js';
@@ -37,7 +42,7 @@ afterAll(async () => {
 });
 
 function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
+  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
 }
 
 /** The first line the SMTP port sends. */
@@ -196,6 +201,47 @@ describe('startGateway with REDIS_URL', () => {
       unsubscribe();
     } finally {
       await other.close();
+      await gateway.close();
+    }
+  });
+});
+
+describe('submission end to end', () => {
+  it('takes mail from swaks on the submission port (STARTTLS, AUTH PLAIN) and a second hosted user fetches it byte-exact', async () => {
+    const { logger } = testLogger();
+    const gateway = await startGateway(testConfig(), logger);
+    const db = await openPostgres(schema.url);
+    try {
+      const accounts = new AccountService(db, { rng: systemRng, kdf: { N: 1024, r: 8, p: 1 } });
+      const stamp = Date.now();
+      const sender = await accounts.createUser({ address: `swaks-from-${stamp}@example.test`, password: 'password123' });
+      const recipient = await accounts.createUser({ address: `swaks-to-${stamp}@example.test`, password: 'password456' });
+      const body = `From: ${sender.address}\r\nTo: ${recipient.address}\r\nSubject: via swaks ${stamp}\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\nMessage-ID: <swaks.${stamp}@example.test>\r\n\r\nSent by swaks.\r\n`;
+      const dataFile = join(dataDir, '..', 'swaks-message.eml');
+      writeFileSync(dataFile, body);
+      const { stdout } = await promisify(execFile)('swaks', [
+        '--server', `127.0.0.1:${gateway.submissionPort}`, '--tls', '--auth', 'PLAIN',
+        '--auth-user', sender.address, '--auth-password', 'password123',
+        '--from', sender.address, '--to', recipient.address, '--helo', 'client.example.test',
+        '--data', `@${dataFile}`,
+      ], { timeout: 20_000 }).catch((err: { stdout?: string; stderr?: string }) => {
+        throw new Error(`swaks failed: ${err.stdout ?? ''}${err.stderr ?? ''}`);
+      });
+      expect(stdout).toMatch(/<~ {2}250 2\.0\.0 OK queued as [0-9a-f]{12}/);
+      const messages = new MessageService(db, { rng: systemRng });
+      const session = await login(accounts, messages, recipient.address, 'password456');
+      try {
+        const box = await new MailboxService(db, { rng: systemRng }).byRole(session, 'screener');
+        const [stored] = await messages.fetch(session, box.id, [1]);
+        const text = Buffer.from(stored!.raw).toString('latin1');
+        expect(text).toMatch(/^Received: from client\.example\.test \(\[127\.0\.0\.1\]\)\r\n\tby mail\.example\.test with ESMTPSA id [0-9a-f]{12}\r\n/);
+        // swaks ends DATA with <CRLF>.<CRLF> after the file's own last line: one more CRLF arrives.
+        expect(text.slice(-body.length - 2)).toBe(`${body}\r\n`);
+      } finally {
+        session.lock();
+      }
+    } finally {
+      await db.close();
       await gateway.close();
     }
   });

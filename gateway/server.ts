@@ -9,7 +9,11 @@ import { ContactService } from '../services/contact-service.js';
 import { loadOrCreateGatewayIdentity } from '../services/gateway-identity.js';
 import { InboundMail } from '../services/inbound-mail.js';
 import { MessageService } from '../services/message-service.js';
+import { LoginThrottle } from '../services/login-throttle.js';
+import { OutboundQueue } from '../services/outbound-queue.js';
 import { contactsGate } from '../services/postage.js';
+import { SubmissionService } from '../services/submission.js';
+import { createCounters, type Counters } from '../storage/counters.js';
 import { createNotifier, type Notifier } from '../storage/notifier.js';
 import { systemRng } from '../services/random.js';
 import type { Db } from '../storage/db.js';
@@ -21,7 +25,9 @@ import { createGatewayRouter } from './http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { systemResolver, type DNSResolver } from './smtp/authentication.js';
-import { startMxServer, type MxServer } from './smtp/mx-server.js';
+import type { SmtpListener } from './smtp/listen.js';
+import { startMxServer } from './smtp/mx-server.js';
+import { startSubmissionServer } from './smtp/submission-server.js';
 import { openStorage, prepareDataDir } from './storage.js';
 import { loadGatewaySecret } from './secret.js';
 import { loadTlsCredentials } from './tls.js';
@@ -32,6 +38,10 @@ export interface RunningGateway {
   readonly httpPort: number;
   /** The SMTP (MX) port actually bound. */
   readonly smtpPort: number;
+  /** The submission (STARTTLS) port actually bound. */
+  readonly submissionPort: number;
+  /** The implicit-TLS submission port, when configured. */
+  readonly submissionsPort: number | undefined;
   /** Path of the admin socket. */
   readonly adminSocket: string;
   /** The change notifier the gateway publishes to (in-process, or Redis with REDIS_URL). */
@@ -49,16 +59,18 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   let admin: AdminServer | undefined;
   let db: Db | undefined;
   let http: Server | undefined;
-  let smtp: MxServer | undefined;
+  const smtp: SmtpListener[] = [];
   let notifier: Notifier | undefined;
+  let counters: Counters | undefined;
   const quietly = (service: string, close: () => Promise<void>) => close().catch((err: unknown) => logger.error('close failed', { service, err }));
   // Front-ends close before the storage their requests use.
   const closeAll = async () => {
-    const [s, h, a, n, d] = [smtp, http, admin, notifier, db];
-    if (s) await quietly('smtp', () => s.close());
+    const [h, a, n, c, d] = [http, admin, notifier, counters, db];
+    await Promise.all(smtp.map((s) => quietly('smtp', () => s.close())));
     if (h) await quietly('http', () => closeHttpServer(h));
     if (a) await quietly('admin', () => a.close());
     if (n) await quietly('notifier', () => n.close());
+    if (c) await quietly('counters', () => c.close());
     if (d) await quietly('storage', () => d.close());
   };
   try {
@@ -86,6 +98,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const notifierLog = logger.child({ service: 'notifier' });
     notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
     logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
+    counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl } : {});
 
     const httpLog = logger.child({ service: 'http' });
     const server = createHttpServer(createGatewayRouter({ version: VERSION }), httpLog);
@@ -103,11 +116,14 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const messages = new MessageService(db, { rng: systemRng, notifier });
     const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
     const inbound = new InboundMail({ messages, gate: contactsGate(contacts), gateway: gatewayIdentity, rng: systemRng });
+    const queue = new OutboundQueue(db, { gatewaySecret: secret.bytes, rng: systemRng });
+    const submission = new SubmissionService({ db, accounts, inbound, contacts, queue });
+    const throttle = new LoginThrottle(counters);
 
     const tls = await loadTlsCredentials(config);
     if (tls.source === 'generated') logger.info('self-signed certificate generated', { hostname: config.hostname });
     const smtpLog = logger.child({ service: 'smtp' });
-    smtp = await startMxServer({
+    const mx = await startMxServer({
       host: config.listenHost,
       port: config.ports.smtp,
       hostname: config.hostname,
@@ -118,15 +134,37 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       logger: smtpLog,
       rng: systemRng,
     });
-    logger.info('listening', { service: 'smtp', host: config.listenHost, port: smtp.port });
+    smtp.push(mx);
+    logger.info('listening', { service: 'smtp', host: config.listenHost, port: mx.port });
+    const submissionPorts: number[] = [];
+    for (const [service, port] of [['submission', config.ports.submission], ['submissions', config.ports.submissions]] as const) {
+      if (port === undefined) continue;
+      const listener = await startSubmissionServer({
+        host: config.listenHost,
+        port,
+        implicitTls: service === 'submissions',
+        hostname: config.hostname,
+        tls,
+        accounts,
+        throttle,
+        submission,
+        logger: logger.child({ service }),
+        rng: systemRng,
+      });
+      smtp.push(listener);
+      submissionPorts.push(listener.port);
+      logger.info('listening', { service, host: config.listenHost, port: listener.port });
+    }
 
     let closing: Promise<void> | undefined;
-    const smtpPort = smtp.port;
+    const smtpPort = mx.port;
     const adminSocket = admin.path;
     const changes = notifier;
     return {
       httpPort,
       smtpPort,
+      submissionPort: submissionPorts[0]!,
+      submissionsPort: submissionPorts[1],
       adminSocket,
       notifier: changes,
       close() {

@@ -4,6 +4,8 @@ import { CodedError } from '../core/coded-error.js';
 
 export const ServiceErrorCodes = {
   auth_failed: 'authentication failed',
+  throttled: 'too many failed attempts; try again later',
+  sender_not_owned: 'the sender address does not belong to the authenticated user',
   session_expired: 'the unlocked session has expired; log in again',
   invalid_address: 'not a valid address',
   invalid_password: 'the password does not meet the policy',

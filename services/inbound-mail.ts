@@ -1,8 +1,9 @@
-// Mail from the legacy Internet becomes LNMP: the MIME (already carrying the MX's Received
-// and Authentication-Results) is converted to MessageContent with the original bytes inside,
-// then, per recipient, put in an envelope signed by the gateway's own identity — its
-// attestation of how the message arrived — and sealed to that recipient. Where it goes
-// (INBOX or Screener) is the postage gate's decision.
+// Mail for users of this gateway becomes LNMP: the MIME is converted to MessageContent with
+// the original bytes inside, then, per recipient, put in an envelope and sealed to that
+// recipient. Mail from the legacy Internet (the MX) is signed by the gateway's own identity,
+// its attestation of how the message arrived (the Received and Authentication-Results
+// headers it carries); mail a local user submits is signed with that user's own key. Where
+// it goes (INBOX or Screener) is the postage gate's decision.
 import { createMessage, type Identity, type Rng } from '../core/index.js';
 import { mimeToContent } from '../converters/index.js';
 import type { MessageMeta, MessageService } from './message-service.js';
@@ -15,6 +16,8 @@ export interface InboundMessage {
   /** The From address, if any (for the postage decision). */
   readonly from: string | undefined;
   readonly fromAuthenticated: boolean;
+  /** Who signs the envelopes; the gateway's identity when absent. */
+  readonly signer?: Pick<Identity, 'privateKey'>;
 }
 
 export type InboundOutcome =
@@ -40,6 +43,7 @@ export class InboundMail {
   async deliver(msg: InboundMessage): Promise<InboundOutcome[]> {
     const content = await mimeToContent(msg.raw);
     const timestamp = Math.floor(this.#now() / 1000);
+    const privateKey = (msg.signer ?? this.#gateway).privateKey;
     return Promise.all(
       msg.userIds.map(async (userId): Promise<InboundOutcome> => {
         try {
@@ -49,7 +53,7 @@ export class InboundMail {
             role: decision.role,
             raw: msg.raw,
             // One envelope per recipient: a shared one would show each recipient the others' keys (Bcc).
-            envelope: (publicKey) => createMessage({ privateKey: this.#gateway.privateKey, to: [publicKey], content, timestamp }, this.#rng),
+            envelope: (publicKey) => createMessage({ privateKey, to: [publicKey], content, timestamp }, this.#rng),
           });
           return { userId, ok: true, decision, message };
         } catch (error) {

@@ -25,7 +25,7 @@ beforeAll(async () => {
   assertBuilt();
   dataDir = mkdtempSync(join(tmpdir(), 'lnmp-start-test-'));
   schema = await createTestSchema();
-  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, LNMP_SMTP_PORT: '0' };
+  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0' };
 });
 
 afterAll(async () => {
@@ -85,21 +85,25 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
     expect(Date.now() - stoppedBy).toBeLessThan(STEP_TIMEOUT_MS);
     expect(existsSync(join(dataDir, 'admin.sock'))).toBe(false);
     const entries = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    // The first start on the data directory also hosts the demo domain and generates a certificate.
-    const lifecycle = entries.filter((e) => e['msg'] !== 'domain added' && e['msg'] !== 'self-signed certificate generated');
+    // The first start on the data directory also hosts the demo domain and generates a certificate and the gateway secret.
+    const firstStartOnly = new Set(['domain added', 'self-signed certificate generated', 'gateway secret generated']);
+    const lifecycle = entries.filter((e) => !firstStartOnly.has(e['msg'] as string));
     expect(lifecycle.map((e) => [e['msg'], e['service']])).toEqual([
       ['starting', undefined],
       ['listening', 'admin'],
       ['notifier ready', undefined],
       ['listening', 'http'],
+      ['gateway identity', undefined],
       ['listening', 'smtp'],
+      ['listening', 'submission'],
       ['stopping', undefined],
       ['stopped', undefined],
     ]);
     expect(lifecycle[1]).toMatchObject({ path: join(dataDir, 'admin.sock') });
-    expect(lifecycle[4]).toMatchObject({ port: expect.any(Number) as number });
-    expect(lifecycle[4]!['port']).toBeGreaterThan(0);
-    expect(lifecycle[5]).toMatchObject({ level: 'info', signal });
+    expect(lifecycle[5]).toMatchObject({ port: expect.any(Number) as number });
+    expect(lifecycle[5]!['port']).toBeGreaterThan(0);
+    expect(lifecycle[6]).toMatchObject({ port: expect.any(Number) as number });
+    expect(lifecycle[7]).toMatchObject({ level: 'info', signal });
     for (const entry of entries) expect(typeof entry['time']).toBe('string');
   });
 });

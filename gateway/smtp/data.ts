@@ -7,6 +7,7 @@ import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { toHex } from '../../core/index.js';
 import { authenticateMessage } from './authentication.js';
 import { hasBareLf } from './bare-newline.js';
+import { readMessage } from './read-message.js';
 import type { MxContext } from './context.js';
 import { replies, replyForError, type SmtpReply } from './replies.js';
 import { receivedHeader } from './trace-headers.js';
@@ -56,15 +57,4 @@ export async function onData(ctx: MxContext, stream: SMTPServerDataStream, sessi
  */
 function worst(failures: readonly SmtpReply[]): SmtpReply {
   return failures.find((f) => f.temporary) ?? failures[0]!;
-}
-
-/** The message bytes, or undefined once more than `max` arrived (the rest is drained). */
-async function readMessage(stream: SMTPServerDataStream, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= max) chunks.push(chunk);
-  }
-  return size > max ? undefined : Buffer.concat(chunks, size);
 }

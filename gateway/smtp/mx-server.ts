@@ -4,12 +4,12 @@
 import { SMTPServer } from 'smtp-server';
 import type { Rng } from '../../core/index.js';
 import type { InboundMail } from '../../services/inbound-mail.js';
-import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TlsCredentials } from '../tls.js';
 import type { DNSResolver } from './authentication.js';
 import type { MxContext } from './context.js';
 import { onData } from './data.js';
+import { listenSmtp, type SmtpListener } from './listen.js';
 import { MX_CLOSE_TIMEOUT_MS, MX_MAX_CLIENTS, MX_MAX_COMMAND_LINE_BYTES, MX_MAX_MESSAGE_BYTES, MX_MAX_RECIPIENTS, MX_SOCKET_TIMEOUT_MS } from './limits.js';
 import { onRcptTo } from './rcpt-to.js';
 import { replies } from './replies.js';
@@ -30,11 +30,7 @@ export interface MxServerOptions {
   readonly maxMessageBytes?: number;
 }
 
-export interface MxServer {
-  readonly port: number;
-  /** Stops accepting, lets sessions finish for MX_CLOSE_TIMEOUT_MS, then cuts them with 421. */
-  close(): Promise<void>;
-}
+export type MxServer = SmtpListener;
 
 export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
   const ctx: MxContext = {
@@ -81,26 +77,5 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
       onData(ctx, stream, session).then((reply) => callback(null, reply), callback);
     },
   });
-  // After the bind, errors of single connections are logged, never fatal.
-  const port = await new Promise<number>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const reason = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-      reject(new GatewayError('listen_failed', `cannot listen on ${opts.host}:${opts.port} (smtp): ${reason}`, { cause: err }));
-    };
-    server.once('error', onError);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', onError);
-      const address = server.server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : opts.port);
-    });
-  });
-  server.on('error', (err) => opts.logger.warn('connection error', { err }));
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
-      return closing;
-    },
-  };
+  return listenSmtp(server, opts.host, opts.port, 'smtp', opts.logger);
 }

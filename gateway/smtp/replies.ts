@@ -34,6 +34,13 @@ export const REPLY_TEXT = {
   localError: '4.3.0 temporary local problem, try again later',
   mailboxFull: '4.2.2 mailbox full, try again later',
   tooManyRecipients: '4.5.3 too many recipients',
+  encryptionRequired: '5.7.11 encryption required for requested authentication mechanism',
+  authFailed: '5.7.8 authentication credentials invalid',
+  authThrottled: '4.7.0 too many failed logins, try again later',
+  authUnavailable: '4.7.0 temporary authentication failure',
+  senderNotOwned: '5.7.1 sender address not owned by the authenticated user',
+  fromNotOwned: '5.7.1 From header must name only addresses of the authenticated user',
+  badAddress: '5.1.3 bad recipient address syntax',
 } as const;
 
 export const replies = {
@@ -45,6 +52,14 @@ export const replies = {
   mailboxFull: () => new SmtpReply(452, REPLY_TEXT.mailboxFull),
   /** RFC 5321 §4.5.3.1.10: a recipient limit is answered 452, the client sends the rest later. */
   tooManyRecipients: () => new SmtpReply(452, REPLY_TEXT.tooManyRecipients),
+  /** RFC 4954 §4: AUTH before STARTTLS on a port that requires it. */
+  encryptionRequired: () => new SmtpReply(538, REPLY_TEXT.encryptionRequired),
+  authFailed: () => new SmtpReply(535, REPLY_TEXT.authFailed),
+  authThrottled: () => new SmtpReply(454, REPLY_TEXT.authThrottled),
+  authUnavailable: (cause?: unknown) => new SmtpReply(454, REPLY_TEXT.authUnavailable, { cause }),
+  senderNotOwned: () => new SmtpReply(550, REPLY_TEXT.senderNotOwned),
+  fromNotOwned: () => new SmtpReply(550, REPLY_TEXT.fromNotOwned),
+  badAddress: () => new SmtpReply(501, REPLY_TEXT.badAddress),
 } as const;
 
 /** Service codes an MX transaction can meet; anything else is a local error (451, retried). */
@@ -54,6 +69,8 @@ const SERVICE_REPLIES: Partial<Record<ServiceErrorCode, () => SmtpReply>> = {
   domain_not_hosted: replies.relayDenied,
   quota_exceeded: replies.mailboxFull,
   too_large: replies.tooLarge,
+  sender_not_owned: replies.senderNotOwned,
+  throttled: replies.authThrottled,
 };
 
 /**

@@ -9,8 +9,8 @@ export interface ReceivedInput {
   readonly remoteAddress: string;
   /** Our host name (`config.hostname`). */
   readonly hostname: string;
-  /** `ESMTP`, `ESMTPS` (after STARTTLS), `SMTP` (after HELO). */
-  readonly protocol: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'SMTPS';
+  /** `ESMTP`, `ESMTPS` (after STARTTLS), `SMTP` (after HELO); `ESMTPSA` after AUTH over TLS (RFC 3848). */
+  readonly protocol: 'SMTP' | 'ESMTP' | 'ESMTPS' | 'SMTPS' | 'ESMTPA' | 'ESMTPSA';
   readonly queueId: string;
   /** Named only for a single recipient, so one copy does not reveal the others. */
   readonly recipients: readonly string[];

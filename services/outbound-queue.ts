@@ -1,0 +1,148 @@
+// The outbound queue: mail leaving the gateway, for legacy SMTP or (later) the LNMP relay
+// path. A message is stored once (sealed under a key derived from the gateway secret, so the
+// queue works while its sender is away) with one row per recipient. Workers claim due rows
+// with FOR UPDATE SKIP LOCKED and a lease (next_attempt moves past the work), so several
+// gateway processes never work one row at the same time.
+import type { Rng } from '../core/index.js';
+import type { Db, Queryable } from '../storage/db.js';
+import { ServiceError } from './errors.js';
+import { gatewaySubkey } from './gateway-keys.js';
+import { boxOpen, boxSeal } from './secret-box.js';
+
+export type OutboundTransport = 'smtp' | 'lnmp';
+
+export interface OutboundRecipient {
+  readonly transport: OutboundTransport;
+  readonly address: string;
+}
+
+export interface ClaimedRecipient {
+  readonly id: number;
+  readonly messageId: number;
+  readonly recipient: string;
+  readonly domain: string;
+  /** Attempts including this one. */
+  readonly attempts: number;
+  readonly queuedAt: Date;
+}
+
+export interface OutboundMessage {
+  readonly id: number;
+  readonly userId: number | null;
+  readonly envelopeFrom: string;
+  readonly raw: Uint8Array;
+}
+
+export const OUTBOUND_RETRY = {
+  /** First retry after this; each further one waits twice as long... */
+  firstDelayMs: 5 * 60 * 1000,
+  /** ...up to this. */
+  maxDelayMs: 6 * 60 * 60 * 1000,
+  /** How long a claimed row is left to one worker before another may take it. */
+  leaseMs: 10 * 60 * 1000,
+} as const;
+
+const context = (id: number) => `outbound:${id}`;
+
+export function retryDelayMs(attempts: number): number {
+  return Math.min(OUTBOUND_RETRY.firstDelayMs * 2 ** Math.max(0, attempts - 1), OUTBOUND_RETRY.maxDelayMs);
+}
+
+export class OutboundQueue {
+  readonly #db: Db;
+  readonly #key: Uint8Array;
+  readonly #rng: Rng;
+  readonly #now: () => number;
+
+  constructor(db: Db, opts: { gatewaySecret: Uint8Array; rng: Rng; now?: () => number }) {
+    this.#db = db;
+    this.#key = gatewaySubkey(opts.gatewaySecret, 'outbound-queue');
+    this.#rng = opts.rng;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Queues one message for its recipients, inside `q` so it commits with what caused it. */
+  async enqueue(q: Queryable, input: { userId: number | null; envelopeFrom: string; raw: Uint8Array; recipients: readonly OutboundRecipient[] }): Promise<number> {
+    if (input.recipients.length === 0) throw new ServiceError('invalid_address', 'a queued message needs at least one recipient');
+    const [idRow] = await q.query<{ id: number }>("SELECT nextval('outbound_messages_id_seq')::int8 AS id");
+    const id = idRow!.id;
+    await q.query('INSERT INTO outbound_messages (id, user_id, envelope_from, data, size) VALUES ($1, $2, $3, $4, $5)', [
+      id, input.userId, input.envelopeFrom, boxSeal(this.#key, input.raw, context(id), this.#rng), input.raw.length,
+    ]);
+    await q.query(
+      `INSERT INTO outbound (user_id, transport, recipient, domain, message_id, next_attempt, created_at)
+       SELECT $1, t, r, lower(split_part(r, '@', 2)), $2, $3, $3 FROM unnest($4::text[], $5::text[]) AS v(t, r)`,
+      [input.userId, id, new Date(this.#now()), input.recipients.map((r) => r.transport), input.recipients.map((r) => r.address)],
+    );
+    return id;
+  }
+
+  /** Claims up to `limit` due SMTP rows for this worker (leased for OUTBOUND_RETRY.leaseMs). */
+  async claim(limit: number): Promise<ClaimedRecipient[]> {
+    const now = this.#now();
+    const rows = await this.#db.query<{ id: number; message_id: number; recipient: string; domain: string; attempts: number; created_ms: number }>(
+      `UPDATE outbound o SET next_attempt = $2, attempts = o.attempts + 1
+         FROM (SELECT id FROM outbound WHERE state = 'queued' AND transport = 'smtp' AND next_attempt <= $1
+                ORDER BY next_attempt, id LIMIT $3 FOR UPDATE SKIP LOCKED) c
+        WHERE o.id = c.id
+        RETURNING o.id, o.message_id, o.recipient, o.domain, o.attempts, (extract(epoch FROM o.created_at) * 1000)::int8 AS created_ms`,
+      [new Date(now), new Date(now + OUTBOUND_RETRY.leaseMs), limit],
+    );
+    return rows
+      .map((r) => ({ id: r.id, messageId: r.message_id, recipient: r.recipient, domain: r.domain, attempts: r.attempts, queuedAt: new Date(r.created_ms) }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async message(id: number): Promise<OutboundMessage> {
+    const [row] = await this.#db.query<{ user_id: number | null; envelope_from: string; data: Uint8Array }>(
+      'SELECT user_id, envelope_from, data FROM outbound_messages WHERE id = $1',
+      [id],
+    );
+    if (!row) throw new ServiceError('message_not_found', `queued message ${id} is gone`);
+    return { id, userId: row.user_id, envelopeFrom: row.envelope_from, raw: boxOpen(this.#key, row.data, context(id)) };
+  }
+
+  /** Delivered: the row is finished; the body goes when the message's last row is finished. */
+  async sent(ids: readonly number[], reply: string): Promise<void> {
+    await this.#finish(ids, 'sent', reply);
+  }
+
+  /** Failed for good: finished; the caller reports it to the sender (DSN). */
+  async failed(ids: readonly number[], reply: string): Promise<void> {
+    await this.#finish(ids, 'failed', reply);
+  }
+
+  /** Try again later, after the backoff for the attempts made so far. */
+  async retry(items: ReadonlyArray<Pick<ClaimedRecipient, 'id' | 'attempts'>>, reply: string): Promise<void> {
+    const now = this.#now();
+    await this.#db.query(
+      `UPDATE outbound SET next_attempt = v.at, last_reply = $1 FROM unnest($2::int8[], $3::timestamptz[]) AS v(id, at)
+        WHERE outbound.id = v.id AND outbound.state = 'queued'`,
+      [reply, items.map((i) => i.id), items.map((i) => new Date(now + retryDelayMs(i.attempts)))],
+    );
+  }
+
+  async #finish(ids: readonly number[], state: 'sent' | 'failed', reply: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#db.transaction(async (tx) => {
+      const done = await tx.query<{ message_id: number }>(
+        `UPDATE outbound SET state = $1, last_reply = $2, finished_at = $3 WHERE id = ANY($4::int8[]) AND state = 'queued' RETURNING message_id`,
+        [state, reply, new Date(this.#now()), ids],
+      );
+      // The body of a message whose rows are all finished is not kept; the rows stay as its history.
+      await tx.query(
+        `UPDATE outbound_messages m SET data = '\\x'::bytea WHERE m.id = ANY($1::int8[])
+           AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.message_id = m.id AND o.state = 'queued')`,
+        [[...new Set(done.map((d) => d.message_id))]],
+      );
+    });
+  }
+
+  /** Rows per state, for `status` and metrics. */
+  async depth(): Promise<{ queued: number; oldestQueuedAt: Date | undefined }> {
+    const [row] = await this.#db.query<{ n: number; oldest_ms: number | null }>(
+      "SELECT count(*)::int8 AS n, (extract(epoch FROM min(created_at)) * 1000)::int8 AS oldest_ms FROM outbound WHERE state = 'queued'",
+    );
+    return { queued: row?.n ?? 0, oldestQueuedAt: row?.oldest_ms == null ? undefined : new Date(row.oldest_ms) };
+  }
+}
