@@ -63,6 +63,9 @@ export async function createRedisCounters(url: string): Promise<Counters> {
     maxRetriesPerRequest: 2,
     connectionName: 'lnmp-counters',
   });
+  // Connection errors also fail the commands waiting on them, which report them; without a
+  // listener ioredis would print each reconnect failure.
+  redis.on('error', () => {});
   try {
     await redis.connect();
   } catch (cause) {
