@@ -1,8 +1,10 @@
 // The benchmarks `npm run bench -- NAME` knows.
 import { runCoreBench } from './core.js';
+import { runSmtpBench } from './smtp.js';
 import { runStorageBench } from './storage.js';
 
 export const BENCHMARKS: Record<string, () => Promise<void>> = {
   core: runCoreBench,
   storage: runStorageBench,
+  smtp: runSmtpBench,
 };

@@ -18,7 +18,9 @@ import type { RunningGateway } from './server.js';
 import { VERSION } from './version.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { dkimVerify } from 'mailauth';
 import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
 import { login } from '../services/login.js';
 import { MailboxService } from '../services/mailbox-service.js';
 import { MessageService } from '../services/message-service.js';
@@ -243,6 +245,60 @@ describe('submission end to end', () => {
     } finally {
       await db.close();
       await gateway.close();
+    }
+  });
+
+  it('sends mail for a remote domain out through the queue: DKIM-signed by the sender domain, received byte-exact after the signature', async () => {
+    const received: Buffer[] = [];
+    let arrived!: () => void;
+    const done = new Promise<void>((resolve) => (arrived = resolve));
+    const remote = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          received.push(Buffer.concat(chunks));
+          callback();
+          arrived();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
+    const remotePort = (remote.server.address() as AddressInfo).port;
+    let txt = '';
+    const resolver = (name: string, rrtype: string) => {
+      if (rrtype === 'MX' && name === 'remote.example') return Promise.resolve([{ exchange: 'mx.remote.example', priority: 10 }] as unknown as string[]);
+      if (rrtype === 'A' && name === 'mx.remote.example') return Promise.resolve(['127.0.0.1']);
+      if (rrtype === 'TXT' && name === 'lnmp1._domainkey.example.test' && txt) return Promise.resolve([[txt]]);
+      return Promise.reject(Object.assign(new Error(`${rrtype} ENOTFOUND ${name}`), { code: 'ENOTFOUND' }));
+    };
+    const gateway = await startGateway(testConfig({ LNMP_OUTBOUND_PORT: String(remotePort) }), testLogger().logger, { resolver });
+    const db = await openPostgres(schema.url);
+    try {
+      const sender = await new AccountService(db, { rng: systemRng, kdf: { N: 1024, r: 8, p: 1 } }).createUser({ address: `out-${Date.now()}@example.test`, password: 'password123' });
+      const raw = `From: ${sender.address}\r\nTo: carol@remote.example\r\nSubject: outbound\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\nMessage-ID: <out.${Date.now()}@example.test>\r\n\r\nTo the world.\r\n`;
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: gateway.submissionPort, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: sender.address, pass: 'password123' } });
+      await transport.sendMail({ envelope: { from: sender.address, to: ['carol@remote.example'] }, raw });
+      transport.close();
+      await done;
+      const [key] = await db.query<{ public_txt: string }>("SELECT public_txt FROM dkim_keys WHERE domain = 'example.test' AND selector = 'lnmp1'");
+      txt = key!.public_txt;
+      const verified = await dkimVerify(received[0]!, { resolver });
+      expect(verified.results.map((r) => [r.signingDomain, r.status.result])).toEqual([['example.test', 'pass']]);
+      const text = received[0]!.toString('latin1');
+      expect(text).toMatch(/^DKIM-Signature: [^]*?\r\nReceived: from [^]*? with ESMTPSA id /);
+      expect(text.endsWith(raw)).toBe(true);
+      // The worker records the delivery just after the remote's 250.
+      const state = async () => (await db.query<{ state: string }>("SELECT state FROM outbound WHERE recipient = 'carol@remote.example' AND user_id = $1", [sender.userId]))[0]!.state;
+      for (let i = 0; i < 100 && (await state()) === 'queued'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await state()).toBe('sent');
+    } finally {
+      await db.close();
+      await gateway.close();
+      await new Promise<void>((resolve) => remote.close(() => resolve()));
     }
   });
 });

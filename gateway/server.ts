@@ -9,7 +9,9 @@ import { ContactService } from '../services/contact-service.js';
 import { loadOrCreateGatewayIdentity } from '../services/gateway-identity.js';
 import { InboundMail } from '../services/inbound-mail.js';
 import { MessageService } from '../services/message-service.js';
+import { DkimKeys } from '../services/dkim-keys.js';
 import { LoginThrottle } from '../services/login-throttle.js';
+import { deliverSystemMail } from '../services/system-mail.js';
 import { OutboundQueue } from '../services/outbound-queue.js';
 import { contactsGate } from '../services/postage.js';
 import { SubmissionService } from '../services/submission.js';
@@ -25,8 +27,11 @@ import { createGatewayRouter } from './http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { systemResolver, type DNSResolver } from './smtp/authentication.js';
+import type { MxTiming } from './smtp/context.js';
 import type { SmtpListener } from './smtp/listen.js';
 import { startMxServer } from './smtp/mx-server.js';
+import { generateDkimKey } from './smtp/dkim.js';
+import { startOutboundWorker, type OutboundWorker } from './smtp/outbound-worker.js';
 import { startSubmissionServer } from './smtp/submission-server.js';
 import { openStorage, prepareDataDir } from './storage.js';
 import { loadGatewaySecret } from './secret.js';
@@ -53,6 +58,8 @@ export interface RunningGateway {
 export interface GatewayOptions {
   /** DNS for SPF/DKIM/DMARC; defaults to node:dns with `config.dns.servers` (or the system's). */
   readonly resolver?: DNSResolver;
+  /** Per-message timings of the MX (benchmarks). */
+  readonly observeMx?: (timing: MxTiming) => void;
 }
 
 export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<RunningGateway> {
@@ -62,11 +69,14 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   const smtp: SmtpListener[] = [];
   let notifier: Notifier | undefined;
   let counters: Counters | undefined;
+  let outbound: OutboundWorker | undefined;
   const quietly = (service: string, close: () => Promise<void>) => close().catch((err: unknown) => logger.error('close failed', { service, err }));
   // Front-ends close before the storage their requests use.
   const closeAll = async () => {
-    const [h, a, n, c, d] = [http, admin, notifier, counters, db];
+    const [h, a, n, c, d, o] = [http, admin, notifier, counters, db, outbound];
     await Promise.all(smtp.map((s) => quietly('smtp', () => s.close())));
+    // After the listeners (nothing new is queued), before the notifier and storage its DSNs use.
+    if (o) await quietly('outbound', () => o.close());
     if (h) await quietly('http', () => closeHttpServer(h));
     if (a) await quietly('admin', () => a.close());
     if (n) await quietly('notifier', () => n.close());
@@ -117,7 +127,19 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
     const inbound = new InboundMail({ messages, gate: contactsGate(contacts), gateway: gatewayIdentity, rng: systemRng });
     const queue = new OutboundQueue(db, { gatewaySecret: secret.bytes, rng: systemRng });
-    const submission = new SubmissionService({ db, accounts, inbound, contacts, queue });
+    const resolver = options.resolver ?? systemResolver(config.dns.servers);
+    const dkimKeys = new DkimKeys(db, { gatewaySecret: secret.bytes, rng: systemRng, generate: generateDkimKey });
+    const worker = startOutboundWorker({
+      queue,
+      dkimKeys,
+      isHostedDomain: (domain) => accounts.isHostedDomain(domain),
+      deliverSystemMail: (userId, raw) => deliverSystemMail({ messages, gateway: gatewayIdentity, rng: systemRng }, userId, raw),
+      config,
+      resolver,
+      logger: logger.child({ service: 'outbound' }),
+    });
+    outbound = worker;
+    const submission = new SubmissionService({ db, accounts, inbound, contacts, queue, onQueued: () => worker.kick() });
     const throttle = new LoginThrottle(counters);
 
     const tls = await loadTlsCredentials(config);
@@ -130,9 +152,10 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       tls,
       accounts,
       inbound,
-      resolver: options.resolver ?? systemResolver(config.dns.servers),
+      resolver,
       logger: smtpLog,
       rng: systemRng,
+      ...(options.observeMx ? { observe: options.observeMx } : {}),
     });
     smtp.push(mx);
     logger.info('listening', { service: 'smtp', host: config.listenHost, port: mx.port });

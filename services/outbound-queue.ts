@@ -38,8 +38,11 @@ export const OUTBOUND_RETRY = {
   firstDelayMs: 5 * 60 * 1000,
   /** ...up to this. */
   maxDelayMs: 6 * 60 * 60 * 1000,
-  /** How long a claimed row is left to one worker before another may take it. */
-  leaseMs: 10 * 60 * 1000,
+  /**
+   * How long a claimed row is left to one worker before another may take it: longer than the
+   * slowest delivery attempt (a 10-minute socket timeout after up to five 60-second connects).
+   */
+  leaseMs: 30 * 60 * 1000,
 } as const;
 
 const context = (id: number) => `outbound:${id}`;

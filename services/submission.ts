@@ -28,6 +28,7 @@ export class SubmissionService {
   readonly #inbound: Pick<InboundMail, 'deliver'>;
   readonly #contacts: Pick<ContactService, 'addFriends'>;
   readonly #queue: Pick<OutboundQueue, 'enqueue'>;
+  readonly #onQueued: () => void;
 
   constructor(deps: {
     db: Db;
@@ -35,12 +36,15 @@ export class SubmissionService {
     inbound: Pick<InboundMail, 'deliver'>;
     contacts: Pick<ContactService, 'addFriends'>;
     queue: Pick<OutboundQueue, 'enqueue'>;
+    /** Called after a message was queued and committed (wakes the outbound worker). */
+    onQueued?: () => void;
   }) {
     this.#db = deps.db;
     this.#accounts = deps.accounts;
     this.#inbound = deps.inbound;
     this.#contacts = deps.contacts;
     this.#queue = deps.queue;
+    this.#onQueued = deps.onQueued ?? (() => {});
   }
 
   /**
@@ -85,6 +89,7 @@ export class SubmissionService {
       await this.#contacts.addFriends(input.account.userId, friends, tx);
       return remote.length === 0 ? undefined : this.#queue.enqueue(tx, { userId: input.account.userId, envelopeFrom: input.envelopeFrom, raw: input.raw, recipients: remote });
     });
+    if (queuedId !== undefined) this.#onQueued();
     return { local, queuedId };
   }
 }

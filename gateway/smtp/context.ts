@@ -19,4 +19,13 @@ export interface MxContext {
   readonly now: () => Date;
   readonly maxMessageBytes: number;
   readonly recipients: WeakMap<SMTPServerAddress, number>;
+  /** Called once per delivered message with where its time went (benchmarks, metrics). */
+  readonly observe: ((timing: MxTiming) => void) | undefined;
+}
+
+/** Milliseconds from the end of DATA: authentication (SPF/DKIM/DMARC/ARC), delivery (convert, sign, seal, commit), total until the reply. */
+export interface MxTiming {
+  readonly authMs: number;
+  readonly deliverMs: number;
+  readonly totalMs: number;
 }

@@ -24,6 +24,7 @@ export async function onData(ctx: MxContext, stream: SMTPServerDataStream, sessi
     log.info('rejected', { reason: 'bare LF', ip: session.remoteAddress });
     throw replies.bareLf();
   }
+  const endOfData = performance.now();
   const userIds = [...new Set(session.envelope.rcptTo.map((r) => ctx.recipients.get(r)))].filter((id): id is number => id !== undefined);
   try {
     const helo = session.hostNameAppearsAs;
@@ -39,9 +40,12 @@ export async function onData(ctx: MxContext, stream: SMTPServerDataStream, sessi
       date: ctx.now(),
     });
     const raw = Buffer.concat([Buffer.from(received + auth.header, 'utf8'), original]);
+    const authenticated = performance.now();
     const outcomes = await ctx.inbound.deliver({ raw, userIds, from: auth.from, fromAuthenticated: auth.fromAuthenticated });
     const failures = outcomes.flatMap((o) => (o.ok ? [] : [replyForError(o.error)]));
     if (failures.length > 0) throw worst(failures);
+    const done = performance.now();
+    ctx.observe?.({ authMs: authenticated - endOfData, deliverMs: done - authenticated, totalMs: done - endOfData });
     log.info('delivered', { recipients: userIds.length, bytes: raw.length, decisions: outcomes.map((o) => (o.ok ? o.decision.reason : 'failed')) });
     return `2.0.0 OK queued as ${queueId}`;
   } catch (err) {

@@ -28,6 +28,7 @@ export interface MxServerOptions {
   readonly rng: Rng;
   readonly now?: () => Date;
   readonly maxMessageBytes?: number;
+  readonly observe?: MxContext['observe'];
 }
 
 export type MxServer = SmtpListener;
@@ -43,6 +44,7 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
     now: opts.now ?? (() => new Date()),
     maxMessageBytes: opts.maxMessageBytes ?? MX_MAX_MESSAGE_BYTES,
     recipients: new WeakMap(),
+    observe: opts.observe,
   };
   const server = new SMTPServer({
     name: opts.hostname,
