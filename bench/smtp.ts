@@ -5,7 +5,7 @@
 // in the same run. Modes: 20 sessions reusing connections (-d), and 200 sessions with a new
 // connection per message. Also: p50/p99 from end of DATA to 250, where that time goes, and
 // the CPU cost of each step measured alone.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { startGateway } from '../gateway/server.js';
 import { AccountService } from '../services/account-service.js';
 import { systemRng } from '../services/random.js';
 import { openPostgres } from '../storage/db.js';
+import { startDnsServer } from '../test/helpers/dns-server.js';
 import { fmt, measure } from './measure.js';
 
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -34,6 +35,12 @@ const MODES = [
   { name: 'new connection', sessions: 200, messages: 3000, reuse: false },
 ] as const;
 const SENDER = 'load@sender.bench';
+const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Worker processes in the cluster run: one per core. */
+const WORKERS = 2;
+/** One secret for the in-process gateway and the cluster: they share the database and its gateway identity. */
+const GATEWAY_SECRET = randomBytes(32).toString('hex');
+const CLI = new globalThis.URL('../gateway/cli/main.js', import.meta.url).pathname;
 
 /** SPF and DMARC for the sending domain; everything else does not exist. */
 const resolver: DNSResolver = (name, rrtype) => {
@@ -96,11 +103,12 @@ export async function runSmtpBench(): Promise<void> {
   const url = `${URL}${URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const timings: MxTiming[] = [];
   const config = loadConfig({
-    env: { DATABASE_URL: url, LNMP_DATA_DIR: dataDir, LNMP_DOMAIN: 'bench.test', LNMP_HOSTNAME: 'mx.bench.test', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_HTTP_PORT: '0', LNMP_LOG_LEVEL: 'error' },
+    env: { DATABASE_URL: url, LNMP_DATA_DIR: dataDir, LNMP_DOMAIN: 'bench.test', LNMP_HOSTNAME: 'mx.bench.test', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_HTTP_PORT: '0', LNMP_LOG_LEVEL: 'error', LNMP_GATEWAY_SECRET: GATEWAY_SECRET },
     readFile: () => '',
   }).config;
   const gateway = await startGateway(config, createLogger({ level: 'error' }), { resolver, observeMx: (t) => timings.push(t) });
   const db = await openPostgres(url, { poolSize: 2 });
+  let gatewayClosed = false;
   const results: Record<string, { value: number; unit: string; ceiling?: number; ratio?: number }> = {};
   try {
     const accounts = new AccountService(db, { rng: systemRng, kdf: { N: 1024, r: 8, p: 1 } });
@@ -135,6 +143,31 @@ export async function runSmtpBench(): Promise<void> {
       );
     }
 
+    // The same load against `lnmp-gateway start` with one worker process per core.
+    await gateway.close();
+    gatewayClosed = true;
+    const dns = await startDnsServer({ 'sender.bench': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] }, '_dmarc.sender.bench': { TXT: ['v=DMARC1; p=reject'] } });
+    const clusterDir = mkdtempSync(join(tmpdir(), 'lnmp-bench-smtp-cluster-'));
+    const { child, port } = await startCluster({ DATABASE_URL: url, REDIS_URL: REDIS, LNMP_DATA_DIR: clusterDir, LNMP_DOMAIN: 'bench.test', LNMP_HOSTNAME: 'mx.bench.test', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_HTTP_PORT: '0', LNMP_LOG_LEVEL: 'info', LNMP_DNS_SERVERS: dns.address, LNMP_WORKERS: String(WORKERS), LNMP_GATEWAY_SECRET: GATEWAY_SECRET });
+    try {
+      for (const mode of MODES) {
+        const before = (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM messages'))[0]!.n;
+        const r = await run(SOURCE, sourceArgs(mode, port, 'user@bench.test'));
+        if (r.code !== 0) throw new Error(`smtp-source → cluster failed: ${r.stderr}`);
+        const stored = (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM messages'))[0]!.n - before;
+        if (stored !== mode.messages) throw new Error(`${mode.messages} sent but ${stored} stored`);
+        const rate = mode.messages / (r.ms / 1000);
+        const key = mode.reuse ? 'reuse' : 'new';
+        const sinkRate = results[`${key}_msgs_per_s`]!.ceiling!;
+        results[`${key}_${WORKERS}workers_msgs_per_s`] = { value: rate, unit: 'msg/s', ceiling: sinkRate, ratio: rate / sinkRate };
+        console.log(`${`${mode.name}, ${WORKERS} workers`.padEnd(26)} ${String(mode.sessions).padStart(3)} sessions: ${fmt(rate).padStart(6)} msg/s  (ratio to smtp-sink ${(rate / sinkRate).toFixed(3)})`);
+      }
+    } finally {
+      await stopCluster(child);
+      await dns.close();
+      rmSync(clusterDir, { recursive: true, force: true });
+    }
+
     // The CPU cost of each step alone, on one message of the same shape.
     const sample = Buffer.from(`Received: from client.sender.bench ([127.0.0.1])\r\nFrom: <${SENDER}>\r\nTo: <user@bench.test>\r\nSubject: bench\r\nMessage-Id: <1.2@client.sender.bench>\r\n\r\n${'X'.repeat(78)}\r\n`.repeat(1).padEnd(MESSAGE_BYTES, 'X'));
     const content = await mimeToContent(sample);
@@ -150,7 +183,7 @@ export async function runSmtpBench(): Promise<void> {
     }
   } finally {
     await db.close();
-    await gateway.close();
+    if (!gatewayClosed) await gateway.close();
     rmSync(dataDir, { recursive: true, force: true });
     await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
     await admin.close();
@@ -167,4 +200,34 @@ async function asyncRate(fn: () => Promise<unknown>, budgetMs = 1000): Promise<n
     ops++;
   }
   return ops / ((performance.now() - start) / 1000);
+}
+
+async function startCluster(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [CLI, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let buffered = '';
+  const listening = new Set<number>();
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the cluster did not listen within 60 s: ${buffered}`)), 60_000);
+    child.on('exit', (code) => reject(new Error(`the cluster exited with ${code}: ${buffered}`)));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (const line of buffered.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const e = JSON.parse(line) as { msg?: string; service?: string; worker?: number; port?: number };
+        if (e.msg === 'listening' && e.service === 'smtp' && e.worker !== undefined) listening.add(e.worker);
+        if (listening.size === WORKERS && typeof e.port === 'number') {
+          clearTimeout(timer);
+          resolve(e.port);
+        }
+      }
+    });
+  });
+  return { child, port };
+}
+
+function stopCluster(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }

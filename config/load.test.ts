@@ -46,6 +46,7 @@ describe('defaults', () => {
       dns: { servers: [] },
       outbound: { port: 25, giveUpHours: 120, perDomainConcurrency: 5 },
       dkim: { selector: 'lnmp1' },
+      workers: 1,
       relays: [],
       logLevel: 'info',
     });

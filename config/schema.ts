@@ -33,6 +33,7 @@ export const EXPECTED = {
   selector: 'expected a DKIM selector (letters, digits and hyphens)',
   hours: 'expected a whole number of hours, at least 1',
   concurrency: 'expected an integer 1-100',
+  workers: 'expected an integer 1-64',
 } as const;
 
 const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -168,6 +169,7 @@ export const configSchema = z
       dns: dnsSchema,
       outbound: outboundSchema,
       dkim: dkimSchema,
+      workers: z.int({ error: EXPECTED.workers }).min(1, { error: EXPECTED.workers }).max(64, { error: EXPECTED.workers }).default(1),
       gatewaySecret: z.string({ error: EXPECTED.secret }).min(32, { error: EXPECTED.secret }).optional(),
       relays: z
         .array(matching(EXPECTED.relay, (v) => hasProtocol(v, ['ws:', 'wss:'])), { error: EXPECTED.relays })
@@ -197,6 +199,12 @@ export const configSchema = z
         message:
           'must be true to use lightning.backend "dev" in production mode (the dev backend fakes payments); or set lightning.backend to "lnd"',
       });
+    }
+    // Worker processes share one database and hear each other's changes through Redis; the
+    // embedded database belongs to one process.
+    if (typeof config.workers === 'number' && config.workers > 1) {
+      if (config.databaseUrl === undefined) ctx.addIssue({ code: 'custom', path: ['workers'], message: 'more than 1 needs databaseUrl (DATABASE_URL): the embedded database serves one process' });
+      if (config.redisUrl === undefined) ctx.addIssue({ code: 'custom', path: ['workers'], message: 'more than 1 needs redisUrl (REDIS_URL) so the workers hear each other\'s changes' });
     }
     const tls = config.tls as Partial<typeof config.tls> | undefined;
     if (tls?.cert !== undefined && tls.key === undefined) {

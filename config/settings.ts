@@ -53,6 +53,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'outbound.giveUpHours', env: 'LNMP_OUTBOUND_GIVE_UP_HOURS', envKind: 'int', secret: 'none', description: 'hours an undeliverable message is retried before it bounces to its sender' },
   { key: 'outbound.perDomainConcurrency', env: 'LNMP_OUTBOUND_DOMAIN_CONCURRENCY', envKind: 'int', secret: 'none', description: 'connections at once to one recipient domain' },
   { key: 'dkim.selector', env: 'LNMP_DKIM_SELECTOR', envKind: 'string', secret: 'none', description: 'DKIM selector of the keys the gateway signs outgoing mail with (a new selector creates new keys: rotation)' },
+  { key: 'workers', env: 'LNMP_WORKERS', envKind: 'int', secret: 'none', description: 'gateway processes sharing the listening ports, one per core (node:cluster); more than 1 needs `DATABASE_URL` and `REDIS_URL`' },
   { key: 'gatewaySecret', env: 'LNMP_GATEWAY_SECRET', envKind: 'string', secret: 'whole', unset: 'generated once into `<dataDir>/gateway.secret`', description: "protects the gateway's own keys (its LNMP identity, DKIM keys, the outbound queue) and keys contact lookups; every process of one deployment needs the same value; secret" },
   { key: 'relays', env: 'LNMP_RELAYS', envKind: 'list', secret: 'none', unset: 'the embedded relay', description: 'LNMP relays to use' },
   { key: 'logLevel', env: 'LNMP_LOG_LEVEL', envKind: 'string', secret: 'none', description: '`debug`, `info`, `warn` or `error`' },

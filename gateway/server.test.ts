@@ -28,6 +28,7 @@ import { AccountService } from '../services/account-service.js';
 import { systemRng } from '../services/random.js';
 import { openPostgres } from '../storage/db.js';
 import { createNotifier } from '../storage/notifier.js';
+import { startDnsServer } from '../test/helpers/dns-server.js';
 import { TEST_REDIS_URL } from '../test/helpers/services.js';
 
 let schema: TestSchema;
@@ -44,7 +45,7 @@ afterAll(async () => {
 });
 
 function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
+  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
 }
 
 /** The first line the SMTP port sends. */
@@ -110,11 +111,11 @@ describe('startGateway', () => {
     gateway = await startGateway(testConfig(), logger);
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect(gateway.adminSocket).toBe(join(dataDir, 'admin.sock'));
-    expect(statSync(gateway.adminSocket).mode & 0o777).toBe(0o600);
+    expect(statSync(gateway.adminSocket!).mode & 0o777).toBe(0o600);
     expect(lines.map((l) => JSON.parse(l) as unknown)).toContainEqual(
       expect.objectContaining({ level: 'info', msg: 'listening', service: 'admin', path: gateway.adminSocket }),
     );
-    const client = (await connectAdmin(gateway.adminSocket))!;
+    const client = (await connectAdmin(gateway.adminSocket!))!;
     try {
       expect((await client.api.listDomains()).map((d) => d.name)).toContain('example.test');
     } finally {
@@ -130,7 +131,7 @@ describe('startGateway', () => {
     const second = testLogger();
     gateway = await startGateway(testConfig({ LNMP_DOMAIN: 'configured.example.org' }), second.logger);
     expect(second.lines.join('')).not.toContain('domain added');
-    const client = (await connectAdmin(gateway.adminSocket))!;
+    const client = (await connectAdmin(gateway.adminSocket!))!;
     try {
       expect((await client.api.listDomains()).map((d) => d.name)).toContain('configured.example.org');
     } finally {
@@ -144,7 +145,7 @@ describe('startGateway', () => {
     await Promise.all([running.close(), running.close()]);
     await expect(fetch(`http://127.0.0.1:${running.httpPort}/healthz`)).rejects.toThrow();
     await expect(smtpGreeting(running.smtpPort)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    expect(existsSync(running.adminSocket)).toBe(false);
+    expect(existsSync(running.adminSocket!)).toBe(false);
   });
 
   it('refuses a data directory another gateway is using', async () => {
@@ -155,7 +156,7 @@ describe('startGateway', () => {
     await expect(second).rejects.toThrow(`cannot listen on ${gateway.adminSocket} (admin): another lnmp-gateway process is using this data directory`);
     // The first one is unharmed.
     expect((await fetch(`http://127.0.0.1:${gateway.httpPort}/healthz`)).status).toBe(200);
-    expect(existsSync(gateway.adminSocket)).toBe(true);
+    expect(existsSync(gateway.adminSocket!)).toBe(true);
   });
 
   it('reports an unreachable database in one line and leaves nothing behind', async () => {
@@ -299,6 +300,37 @@ describe('submission end to end', () => {
       await db.close();
       await gateway.close();
       await new Promise<void>((resolve) => remote.close(() => resolve()));
+    }
+  });
+
+  it('asks the DNS servers of LNMP_DNS_SERVERS (a local DNS server here) for SPF and DMARC', async () => {
+    const dns = await startDnsServer({
+      'dns.sender.test': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+      '_dmarc.dns.sender.test': { TXT: ['v=DMARC1; p=reject'] },
+    });
+    const gateway = await startGateway(testConfig({ LNMP_DNS_SERVERS: dns.address }), testLogger().logger);
+    const db = await openPostgres(schema.url);
+    try {
+      const accounts = new AccountService(db, { rng: systemRng, kdf: { N: 1024, r: 8, p: 1 } });
+      const user = await accounts.createUser({ address: `dns-${Date.now()}@example.test`, password: 'password123' });
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: gateway.smtpPort, secure: false, ignoreTLS: true, name: 'client.dns.sender.test' });
+      await transport.sendMail({ envelope: { from: 'bob@dns.sender.test', to: [user.address] }, raw: 'From: bob@dns.sender.test\r\nSubject: dns\r\n\r\nhello\r\n' });
+      transport.close();
+      const messages = new MessageService(db, { rng: systemRng });
+      const session = await login(accounts, messages, user.address, 'password123');
+      try {
+        const box = await new MailboxService(db, { rng: systemRng }).byRole(session, 'screener');
+        const [stored] = await messages.fetch(session, box.id, [1]);
+        const text = Buffer.from(stored!.raw).toString('latin1');
+        expect(text).toMatch(/spf=pass \(mail\.example\.test: domain of bob@dns\.sender\.test designates 127\.0\.0\.1 as permitted sender\)/);
+        expect(text).toMatch(/dmarc=pass \(p=REJECT arc=none\) header\.from=sender\.test/);
+      } finally {
+        session.lock();
+      }
+    } finally {
+      await db.close();
+      await gateway.close();
+      await dns.close();
     }
   });
 });

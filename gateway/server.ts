@@ -8,6 +8,7 @@ import { AccountService } from '../services/account-service.js';
 import { ContactService } from '../services/contact-service.js';
 import { loadOrCreateGatewayIdentity } from '../services/gateway-identity.js';
 import { InboundMail } from '../services/inbound-mail.js';
+import { MailboxService } from '../services/mailbox-service.js';
 import { MessageService } from '../services/message-service.js';
 import { DkimKeys } from '../services/dkim-keys.js';
 import { LoginThrottle } from '../services/login-throttle.js';
@@ -28,8 +29,9 @@ import { closeHttpServer, createHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { systemResolver, type DNSResolver } from './smtp/authentication.js';
 import type { MxTiming } from './smtp/context.js';
-import type { SmtpListener } from './smtp/listen.js';
+import type { Listener } from './listen.js';
 import { startMxServer } from './smtp/mx-server.js';
+import { startImapServer } from './imap/imap-server.js';
 import { generateDkimKey } from './smtp/dkim.js';
 import { startOutboundWorker, type OutboundWorker } from './smtp/outbound-worker.js';
 import { startSubmissionServer } from './smtp/submission-server.js';
@@ -47,8 +49,11 @@ export interface RunningGateway {
   readonly submissionPort: number;
   /** The implicit-TLS submission port, when configured. */
   readonly submissionsPort: number | undefined;
-  /** Path of the admin socket. */
-  readonly adminSocket: string;
+  /** The IMAP (STARTTLS) and IMAPS ports actually bound. */
+  readonly imapPort: number;
+  readonly imapsPort: number;
+  /** Path of the admin socket, unless it was not asked for. */
+  readonly adminSocket: string | undefined;
   /** The change notifier the gateway publishes to (in-process, or Redis with REDIS_URL). */
   readonly notifier: Notifier;
   /** Stops accepting, finishes or cuts requests in flight, closes storage, and resolves once closed. */
@@ -60,13 +65,15 @@ export interface GatewayOptions {
   readonly resolver?: DNSResolver;
   /** Per-message timings of the MX (benchmarks). */
   readonly observeMx?: (timing: MxTiming) => void;
+  /** Serve the admin socket (default true); of several worker processes only one does. */
+  readonly adminSocket?: boolean;
 }
 
 export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<RunningGateway> {
   let admin: AdminServer | undefined;
   let db: Db | undefined;
   let http: Server | undefined;
-  const smtp: SmtpListener[] = [];
+  const smtp: Listener[] = [];
   let notifier: Notifier | undefined;
   let counters: Counters | undefined;
   let outbound: OutboundWorker | undefined;
@@ -91,8 +98,12 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     let apiFailed!: (err: unknown) => void;
     let accounts: AccountService;
     const api = new Promise<AdminApi>((resolve, reject) => ((apiReady = resolve), (apiFailed = reject)));
-    admin = await startAdminServer({ path: adminSocketPath(config.dataDir), api, logger: logger.child({ service: 'admin' }) });
-    logger.info('listening', { service: 'admin', path: admin.path });
+    if (options.adminSocket === false) {
+      api.catch(() => {});
+    } else {
+      admin = await startAdminServer({ path: adminSocketPath(config.dataDir), api, logger: logger.child({ service: 'admin' }) });
+      logger.info('listening', { service: 'admin', path: admin.path });
+    }
 
     try {
       db = await openStorage(config);
@@ -179,15 +190,40 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       logger.info('listening', { service, host: config.listenHost, port: listener.port });
     }
 
+    const mailboxes = new MailboxService(db, { rng: systemRng, notifier });
+    const imapPorts: number[] = [];
+    for (const [service, port] of [['imap', config.ports.imap], ['imaps', config.ports.imaps]] as const) {
+      const listener = await startImapServer({
+        host: config.listenHost,
+        port,
+        implicitTls: service === 'imaps',
+        hostname: config.hostname,
+        tls,
+        accounts,
+        throttle,
+        mailboxes,
+        messages,
+        notifier,
+        logger: logger.child({ service }),
+        allowPlainLoginOnLoopback: config.mode === 'development',
+      });
+      // Closed with the SMTP listeners: before the outbound worker, the notifier and storage.
+      smtp.push(listener);
+      imapPorts.push(listener.port);
+      logger.info('listening', { service, host: config.listenHost, port: listener.port });
+    }
+
     let closing: Promise<void> | undefined;
     const smtpPort = mx.port;
-    const adminSocket = admin.path;
+    const adminSocket = admin?.path;
     const changes = notifier;
     return {
       httpPort,
       smtpPort,
       submissionPort: submissionPorts[0]!,
       submissionsPort: submissionPorts[1],
+      imapPort: imapPorts[0]!,
+      imapsPort: imapPorts[1]!,
       adminSocket,
       notifier: changes,
       close() {

@@ -23,7 +23,10 @@ describe.each(BACKENDS)('gateway identity on %s', (backend) => {
   });
 
   it('refuses a wrong or short secret without creating another identity', async () => {
-    await expect(loadOrCreateGatewayIdentity(t.db, new Uint8Array(32).fill(8), systemRng)).rejects.toMatchObject({ code: 'integrity' });
+    await expect(loadOrCreateGatewayIdentity(t.db, new Uint8Array(32).fill(8), systemRng)).rejects.toMatchObject({
+      code: 'integrity',
+      message: 'the gateway secret does not open the gateway identity stored in the database: every process of a deployment needs the same secret (LNMP_GATEWAY_SECRET, or the same gateway.secret file)',
+    });
     await expect(loadOrCreateGatewayIdentity(t.db, new Uint8Array(16), systemRng)).rejects.toMatchObject({ code: 'invalid_secret' });
     expect(await t.db.query('SELECT 1 FROM gateway_identity')).toHaveLength(1);
   });

@@ -26,7 +26,17 @@ export async function loadOrCreateGatewayIdentity(db: Db, secret: Uint8Array, rn
     candidate.fill(0);
   }
   const [row] = await db.query<{ public_key: string; wrapped: Uint8Array }>('SELECT public_key, wrapped FROM gateway_identity WHERE id = 1');
-  const identity = identityFromPrivateKey(boxOpen(key, row!.wrapped, CONTEXT));
+  let privateKey: Uint8Array;
+  try {
+    privateKey = boxOpen(key, row!.wrapped, CONTEXT);
+  } catch (cause) {
+    throw new ServiceError(
+      'integrity',
+      'the gateway secret does not open the gateway identity stored in the database: every process of a deployment needs the same secret (LNMP_GATEWAY_SECRET, or the same gateway.secret file)',
+      { cause },
+    );
+  }
+  const identity = identityFromPrivateKey(privateKey);
   if (identity.publicKey !== row!.public_key) throw new ServiceError('integrity', 'the stored gateway key does not match its public key');
   return identity;
 }

@@ -236,6 +236,15 @@ export class MessageService {
     return rows.map(meta);
   }
 
+  /** UID, flags and modseq of the given UIDs of a mailbox (IMAP FETCH without the body). */
+  async listByUid(account: UnlockedAccount, mailboxId: number, uids: readonly number[]): Promise<MessageMeta[]> {
+    const rows = await this.#db.query<MetaRow>(
+      `SELECT ${META_COLUMNS} FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid`,
+      [account.userId, mailboxId, uids],
+    );
+    return rows.map(meta);
+  }
+
   /** Messages with their decrypted bytes, exactly as delivered or appended. */
   async fetch(account: UnlockedAccount, mailboxId: number, uids: readonly number[]): Promise<FetchedMessage[]> {
     const rows = await this.#db.query<MetaRow & { seal: number; data: Uint8Array }>(
@@ -367,6 +376,14 @@ export class MessageService {
       [account.userId, mailboxId, since],
     );
     return rows.map((r) => r.uid);
+  }
+
+  /** UIDs expunged from a mailbox after `since`, with the modseq of each removal (IMAP untagged EXPUNGE). */
+  async expungedSince(account: UnlockedAccount, mailboxId: number, since: number): Promise<Array<{ uid: number; modseq: number }>> {
+    return this.#db.query<{ uid: number; modseq: number }>(
+      "SELECT uid, max(modseq) AS modseq FROM changes WHERE user_id = $1 AND mailbox_id = $2 AND op = 'destroyed' AND kind = 'email' AND modseq > $3 GROUP BY uid ORDER BY uid",
+      [account.userId, mailboxId, since],
+    );
   }
 
   /** The messages of one thread, oldest first. */

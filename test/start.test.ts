@@ -25,7 +25,7 @@ beforeAll(async () => {
   assertBuilt();
   dataDir = mkdtempSync(join(tmpdir(), 'lnmp-start-test-'));
   schema = await createTestSchema();
-  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0' };
+  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0' };
 });
 
 afterAll(async () => {
@@ -96,6 +96,8 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
       ['gateway identity', undefined],
       ['listening', 'smtp'],
       ['listening', 'submission'],
+      ['listening', 'imap'],
+      ['listening', 'imaps'],
       ['stopping', undefined],
       ['stopped', undefined],
     ]);
@@ -103,7 +105,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
     expect(lifecycle[5]).toMatchObject({ port: expect.any(Number) as number });
     expect(lifecycle[5]!['port']).toBeGreaterThan(0);
     expect(lifecycle[6]).toMatchObject({ port: expect.any(Number) as number });
-    expect(lifecycle[7]).toMatchObject({ level: 'info', signal });
+    expect(lifecycle[9]).toMatchObject({ level: 'info', signal });
     for (const entry of entries) expect(typeof entry['time']).toBe('string');
   });
 });

@@ -9,7 +9,7 @@ import type { TlsCredentials } from '../tls.js';
 import type { DNSResolver } from './authentication.js';
 import type { MxContext } from './context.js';
 import { onData } from './data.js';
-import { listenSmtp, type SmtpListener } from './listen.js';
+import { listenServer, type Listener } from '../listen.js';
 import { MX_CLOSE_TIMEOUT_MS, MX_MAX_CLIENTS, MX_MAX_COMMAND_LINE_BYTES, MX_MAX_MESSAGE_BYTES, MX_MAX_RECIPIENTS, MX_SOCKET_TIMEOUT_MS } from './limits.js';
 import { onRcptTo } from './rcpt-to.js';
 import { replies } from './replies.js';
@@ -31,7 +31,7 @@ export interface MxServerOptions {
   readonly observe?: MxContext['observe'];
 }
 
-export type MxServer = SmtpListener;
+export type MxServer = Listener;
 
 export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
   const ctx: MxContext = {
@@ -79,5 +79,5 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
       onData(ctx, stream, session).then((reply) => callback(null, reply), callback);
     },
   });
-  return listenSmtp(server, opts.host, opts.port, 'smtp', opts.logger);
+  return listenServer(server, opts.host, opts.port, 'smtp', opts.logger);
 }

@@ -23,7 +23,7 @@ import { openTestDb, type TestDb } from '../../test/helpers/databases.js';
 import { RawSession } from '../../test/helpers/smtp-session.js';
 import { createLogger } from '../log.js';
 import { loadTlsCredentials, type TlsCredentials } from '../tls.js';
-import type { SmtpListener } from './listen.js';
+import type { Listener } from '../listen.js';
 import { startSubmissionServer, type SubmissionServerOptions } from './submission-server.js';
 
 const kdf = { N: 1024, r: 8, p: 1 };
@@ -39,12 +39,12 @@ let messages: MessageService;
 let contacts: ContactService;
 let queue: OutboundQueue;
 let submission: SubmissionService;
-let server: SmtpListener;
-const extra: SmtpListener[] = [];
+let server: Listener;
+const extra: Listener[] = [];
 let alice: { userId: number; lnmpAddress: string; publicKey: string };
 let bob: { userId: number };
 
-function start(overrides: Partial<SubmissionServerOptions> = {}): Promise<SmtpListener> {
+function start(overrides: Partial<SubmissionServerOptions> = {}): Promise<Listener> {
   return startSubmissionServer({
     host: '127.0.0.1',
     port: 0,

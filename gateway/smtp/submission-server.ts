@@ -16,7 +16,7 @@ import type { Logger } from '../log.js';
 import type { TlsCredentials } from '../tls.js';
 import { hasBareLf } from './bare-newline.js';
 import { MX_CLOSE_TIMEOUT_MS, MX_MAX_CLIENTS, MX_MAX_COMMAND_LINE_BYTES, MX_MAX_MESSAGE_BYTES, MX_MAX_RECIPIENTS, MX_SOCKET_TIMEOUT_MS } from './limits.js';
-import { listenSmtp, type SmtpListener } from './listen.js';
+import { listenServer, type Listener } from '../listen.js';
 import { readMessage } from './read-message.js';
 import { replies, replyForError, type SmtpReply } from './replies.js';
 import { receivedHeader, rfc5322Date } from './trace-headers.js';
@@ -47,7 +47,7 @@ interface Ctx extends SubmissionServerOptions {
   readonly routes: WeakMap<SMTPServerAddress, RecipientRoute>;
 }
 
-export async function startSubmissionServer(opts: SubmissionServerOptions): Promise<SmtpListener> {
+export async function startSubmissionServer(opts: SubmissionServerOptions): Promise<Listener> {
   const ctx: Ctx = { ...opts, now: opts.now ?? (() => new Date()), maxMessageBytes: opts.maxMessageBytes ?? MX_MAX_MESSAGE_BYTES, sessions: new WeakMap(), routes: new WeakMap() };
   const service = opts.implicitTls ? 'submissions' : 'submission';
   const log = opts.logger;
@@ -89,7 +89,7 @@ export async function startSubmissionServer(opts: SubmissionServerOptions): Prom
       ctx.sessions.delete(session);
     },
   });
-  const listener = await listenSmtp(server, opts.host, opts.port, service, log);
+  const listener = await listenServer(server, opts.host, opts.port, service, log);
   return listener;
 }
 

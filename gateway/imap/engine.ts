@@ -1,0 +1,143 @@
+// The IMAP protocol engine: wildduck's standalone `imap-core` (parser, state machine,
+// command validation, response compiler). It stores nothing; the handlers in this folder
+// answer its hooks from the services. This module loads it and types the part we use.
+import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
+
+// Without this the package reads a config directory of its own at require time.
+process.env.DISABLE_WILD_CONFIG = 'true';
+const require = createRequire(import.meta.url);
+
+/** A tagged or untagged response as the engine's compiler takes it. */
+export interface EngineResponse {
+  tag: string;
+  command: string;
+  attributes: unknown[];
+}
+
+/** What a hook answers: `true` for OK, a response code (e.g. `NONEXISTENT`) for NO. */
+export type HookResult = true | string;
+
+/** The per-connection session object the engine passes to every hook. */
+export interface EngineSession {
+  readonly id: string;
+  readonly remoteAddress: string;
+  user?: { id: number; username: string };
+  selected: EngineSelected | false;
+  readonly writeStream: Writable;
+  formatResponse(command: 'FETCH' | 'EXPUNGE' | 'EXISTS', uid: number, data?: unknown): EngineResponse | false;
+  isUTF8Enabled(): boolean;
+  /** The engine's FETCH item values for a message with `raw` and a parsed `mimeTree`. */
+  getQueryResponse(query: FetchQueryItem[], message: unknown, options: { acceptUTF8Enabled: boolean }): unknown[];
+}
+
+/** The engine's view of the selected mailbox (`mailbox` is what onOpen returned as `_id`). */
+export interface EngineSelected {
+  mailbox: unknown;
+  modifyIndex: number;
+  uidList: number[];
+  notifications: EngineUpdate[];
+  condstoreEnabled: boolean;
+  readOnly: boolean;
+  path: string;
+}
+
+/** One change the engine turns into an untagged EXISTS, EXPUNGE or FETCH. */
+export interface EngineUpdate {
+  command: 'EXISTS' | 'EXPUNGE' | 'FETCH';
+  uid: number;
+  modseq: number;
+  flags?: string[];
+  /** Connection id that already reported this change itself. */
+  ignore?: string;
+}
+
+/** The notifier interface the engine calls (set as `server.notifier`). */
+export interface EngineNotifier {
+  addListener(session: EngineSession, handler: (message?: { command: string; mailbox?: unknown }) => void): void;
+  removeListener(session: EngineSession, handler: (message?: { command: string; mailbox?: unknown }) => void): void;
+  getUpdates(mailbox: unknown, modifyIndex: number, callback: (err: Error | null, updates?: EngineUpdate[]) => void): void;
+}
+
+/** One FETCH data item, as the engine parsed it. */
+export interface FetchQueryItem {
+  item: string;
+  original: unknown;
+  path?: string;
+  type?: string;
+  headers?: string[];
+  partial?: { startFrom: number; maxLength: number };
+  isLiteral?: boolean;
+}
+
+export interface EngineServer {
+  readonly server: { address(): { port: number } | string | null; close(): void };
+  readonly connections: Set<{ close(force?: boolean): void; send(line: string): void }>;
+  notifier: EngineNotifier;
+  listen(port: number, host: string, callback?: () => void): void;
+  close(callback: () => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  once(event: 'error', listener: (err: Error) => void): void;
+  off(event: 'error', listener: (err: Error) => void): void;
+  [hook: `on${string}`]: unknown;
+}
+
+export interface EngineServerOptions {
+  secure: boolean;
+  needsUpgrade?: boolean;
+  key: Buffer;
+  cert: Buffer;
+  /** Lets LOGIN work without TLS (still advertises STARTTLS, no LOGINDISABLED). */
+  ignoreSTARTTLS?: boolean;
+  id: Record<string, string>;
+  maxMessage: number;
+  socketTimeout: number;
+  idleTimeout: number;
+  closeTimeout: number;
+  allowStoreExpunged: boolean;
+  skipFetchLog: boolean;
+  logoutMessages: string[];
+  logger: EngineLogger | false;
+  onClose?: (session: EngineSession, done: () => void) => void;
+}
+
+/** bunyan-style logger the engine writes to: (fields, format, ...args). */
+export interface EngineLogger {
+  info(fields: unknown, ...message: unknown[]): void;
+  debug(fields: unknown, ...message: unknown[]): void;
+  error(fields: unknown, ...message: unknown[]): void;
+}
+
+interface IndexerInstance {
+  parseMimeTree(raw: Buffer): unknown;
+  getEnvelope(tree: unknown): unknown[];
+  getBodyStructure(tree: unknown): unknown[];
+  getBody(tree: unknown): unknown[];
+}
+
+interface ImapCore {
+  IMAPServer: new (options: EngineServerOptions) => EngineServer;
+  imapHandler: { compiler(response: unknown, asArray?: boolean, isLogging?: boolean): string };
+}
+
+const core = require('wildduck/imap-core') as ImapCore;
+const Indexer = require('wildduck/imap-core/lib/indexer/indexer') as new () => IndexerInstance;
+const imapTools = require('wildduck/imap-core/lib/imap-tools') as {
+  formatInternalDate(date: Date): string;
+  packMessageRange(uids: number[]): string;
+};
+const errorReporter = require('wildduck/lib/errors.js') as { gelf: { handler: { emit(channel: string, message: Record<string, unknown>): void } } };
+
+export const IMAPServer = core.IMAPServer;
+export const compileResponse = (response: EngineResponse): string => core.imapHandler.compiler(response);
+export const indexer = new Indexer();
+export const formatInternalDate = imapTools.formatInternalDate;
+export const packMessageRange = imapTools.packMessageRange;
+
+/**
+ * The engine reports protocol errors (bad commands, TLS failures) through a module-wide
+ * reporter that prints to stderr; route them to our log instead. The last server started wins.
+ */
+export function routeEngineReports(report: (message: Record<string, unknown>) => void): void {
+  errorReporter.gelf.handler = { emit: (_channel, message) => report(message) };
+}

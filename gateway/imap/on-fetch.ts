@@ -1,0 +1,60 @@
+// FETCH and UID FETCH: metadata from the message rows, bytes decrypted in batches. A
+// non-PEEK body fetch in a read-write mailbox sets \Seen first, so the FLAGS the engine adds
+// to the response show it. Responses go out as each batch is ready, with backpressure.
+import { once } from 'node:events';
+import type { MessageMeta } from '../../services/message-service.js';
+import { accountOf, type ImapContext } from './context.js';
+import type { EngineSession, FetchQueryItem, HookResult } from './engine.js';
+import { fetchValues, needsBody } from './fetch-values.js';
+import { IMAP_FETCH_BATCH, IMAP_FETCH_META_BATCH } from './limits.js';
+import { answer } from './replies.js';
+import { isSelection, type Selection } from './selection.js';
+
+export interface FetchOptions {
+  messages: number[];
+  query: FetchQueryItem[];
+  markAsSeen: boolean;
+  changedSince: number;
+  isUid: boolean;
+}
+
+export function onFetch(ctx: ImapContext) {
+  return (mailbox: unknown, options: FetchOptions, session: EngineSession, callback: (err: Error | null, result?: HookResult) => void): void => {
+    answer(ctx.logger, 'FETCH', async () => {
+      if (!isSelection(mailbox)) return 'NONEXISTENT';
+      await fetch(ctx, mailbox, options, session);
+      return true;
+    }, callback);
+  };
+}
+
+async function fetch(ctx: ImapContext, sel: Selection, options: FetchOptions, session: EngineSession): Promise<void> {
+  const account = accountOf(ctx, session);
+  const withBody = needsBody(options.query);
+  const batch = withBody ? IMAP_FETCH_BATCH : IMAP_FETCH_META_BATCH;
+  for (let i = 0; i < options.messages.length; i += batch) {
+    const uids = options.messages.slice(i, i + batch);
+    let rows: Array<MessageMeta & { raw?: Uint8Array }> = withBody ? await ctx.messages.fetch(account, sel.mailboxId, uids) : await ctx.messages.listByUid(account, sel.mailboxId, uids);
+    if (options.changedSince) rows = rows.filter((m) => m.modseq > options.changedSince);
+    if (options.markAsSeen) rows = await markSeen(ctx, sel, rows, session);
+    for (const row of rows) {
+      const response = session.formatResponse('FETCH', row.uid, { query: options.query, values: fetchValues(options.query, row, row.raw, session) });
+      // A message expunged and already reported to this client is skipped.
+      if (!response) continue;
+      if (!session.writeStream.write(response)) await once(session.writeStream, 'drain');
+    }
+  }
+}
+
+/** Adds \Seen to the rows that lack it; the updated rows carry their new flags and modseq. */
+async function markSeen<T extends MessageMeta>(ctx: ImapContext, sel: Selection, rows: T[], session: EngineSession): Promise<T[]> {
+  const unseen = rows.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid);
+  if (unseen.length === 0) return rows;
+  const { updated } = await ctx.messages.store(accountOf(ctx, session), sel.mailboxId, unseen, 'add', ['\\Seen']);
+  const byUid = new Map(updated.map((m) => [m.uid, m]));
+  for (const m of updated) sel.ownChanges.set(m.uid, m.modseq);
+  return rows.map((m) => {
+    const u = byUid.get(m.uid);
+    return u ? { ...m, flags: u.flags, modseq: u.modseq } : m;
+  });
+}

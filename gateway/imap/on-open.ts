@@ -1,0 +1,33 @@
+// SELECT and EXAMINE: the mailbox's UIDs, UIDVALIDITY (from a sequence, never reused),
+// UIDNEXT and HIGHESTMODSEQ, and every keyword in use so the untagged FLAGS lists them.
+import { accountOf, type ImapContext } from './context.js';
+import type { EngineSession } from './engine.js';
+import { answer } from './replies.js';
+import { keywordsOf, Selection } from './selection.js';
+
+export interface OpenedMailbox {
+  _id: Selection;
+  uidList: number[];
+  uidValidity: number;
+  uidNext: number;
+  modifyIndex: number;
+  flags: string[];
+}
+
+export function onOpen(ctx: ImapContext) {
+  return (path: string, session: EngineSession, callback: (err: Error | null, result?: OpenedMailbox | string) => void): void => {
+    answer<[OpenedMailbox]>(
+      ctx.logger,
+      'SELECT',
+      async () => {
+        const account = accountOf(ctx, session);
+        const mailbox = await ctx.mailboxes.byName(account, path);
+        const metas = await ctx.messages.list(account, mailbox.id);
+        const keywords = [...new Set(metas.flatMap((m) => keywordsOf(m.flags)))].sort();
+        const selection = new Selection(session, mailbox.id, mailbox.uidvalidity, keywords);
+        return [true, { _id: selection, uidList: metas.map((m) => m.uid), uidValidity: mailbox.uidvalidity, uidNext: mailbox.uidnext, modifyIndex: mailbox.highestmodseq, flags: keywords }];
+      },
+      (err, result, opened) => callback(err, result === true ? opened : result),
+    );
+  };
+}

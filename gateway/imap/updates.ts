@@ -1,0 +1,111 @@
+// Untagged EXISTS/EXPUNGE/FETCH for a selected mailbox, from the shared Notifier. The engine
+// asks `getUpdates(mailbox, modifyIndex)` whenever the listener fires; the answer is read
+// from the mailbox's rows (messages changed since modifyIndex) and the change journal
+// (expunged since), so any gateway process's change is seen, and a lost event is covered
+// by the next one. Changes this connection made and already answered are marked `ignore`.
+import { accountOf, type ImapContext } from './context.js';
+import type { EngineNotifier, EngineSession, EngineUpdate } from './engine.js';
+import { isSelection, type Selection } from './selection.js';
+
+type EngineListener = (message?: { command: string; mailbox?: unknown }) => void;
+
+export function createUpdates(ctx: ImapContext): EngineNotifier {
+  // The engine drops an event that arrives while an update query runs; the selection
+  // remembers it and asks again once the query is answered.
+  const rerun = new WeakMap<Selection, () => void>();
+
+  return {
+    addListener(session: EngineSession, handler: EngineListener): void {
+      const state = ctx.sessions.get(session);
+      if (!state) return;
+      const fire = (): void => {
+        const selected = session.selected;
+        const sel = selected ? selected.mailbox : undefined;
+        if (!isSelection(sel)) return;
+        if (sel.busy) {
+          sel.again = true;
+          rerun.set(sel, fire);
+          return;
+        }
+        // The engine's listener reads `this` as an emitter would set it.
+        handler.call({});
+      };
+      state.unsubscribe?.();
+      const unsubscribe = ctx.notifier.subscribe(state.account.userId, (event) => {
+        if (event.kind === 'email' || event.kind === 'mailbox') fire();
+      });
+      unsubscribe.ready.catch((err: unknown) => ctx.logger.warn('change subscription failed', { session: session.id, err }));
+      state.unsubscribe = unsubscribe;
+    },
+
+    removeListener(session: EngineSession): void {
+      const state = ctx.sessions.get(session);
+      state?.unsubscribe?.();
+      if (state) delete state.unsubscribe;
+    },
+
+    getUpdates(mailbox: unknown, modifyIndex: number, callback: (err: Error | null, updates?: EngineUpdate[]) => void): void {
+      if (!isSelection(mailbox)) {
+        callback(null, []);
+        return;
+      }
+      mailbox.busy = true;
+      updatesFor(ctx, mailbox, modifyIndex).then(
+        (updates) => done(mailbox, () => callback(null, updates)),
+        (err: unknown) => done(mailbox, () => callback(err instanceof Error ? err : new Error(String(err)))),
+      );
+    },
+  };
+
+  function done(sel: Selection, answer: () => void): void {
+    sel.busy = false;
+    answer();
+    if (sel.again) {
+      sel.again = false;
+      const again = rerun.get(sel);
+      if (again) setImmediate(again);
+    }
+  }
+}
+
+async function updatesFor(ctx: ImapContext, sel: Selection, modifyIndex: number): Promise<EngineUpdate[]> {
+  const session = sel.session;
+  const selected = session.selected;
+  const state = ctx.sessions.get(session);
+  if (!selected || selected.mailbox !== sel || !state || state.account.locked) return [];
+  const account = accountOf(ctx, session);
+  const [changed, expunged] = await Promise.all([
+    ctx.messages.list(account, sel.mailboxId, { changedSince: modifyIndex }),
+    ctx.messages.expungedSince(account, sel.mailboxId, modifyIndex),
+  ]);
+  // What the client knows of: the UID list plus EXISTS already queued but not yet sent.
+  const known = new Set(selected.uidList);
+  for (const n of selected.notifications) if (n.command === 'EXISTS') known.add(n.uid);
+  let maxKnown = 0;
+  for (const uid of known) if (uid > maxKnown) maxKnown = uid;
+
+  const updates: EngineUpdate[] = [];
+  for (const e of expunged) if (known.has(e.uid)) updates.push({ command: 'EXPUNGE', uid: e.uid, modseq: e.modseq });
+  const added: number[] = [];
+  let highest = modifyIndex;
+  for (const m of changed) {
+    highest = Math.max(highest, m.modseq);
+    if (known.has(m.uid)) {
+      const own = sel.ownChanges.get(m.uid);
+      if (own !== undefined && own >= m.modseq) {
+        updates.push({ command: 'FETCH', uid: m.uid, flags: m.flags, modseq: m.modseq, ignore: session.id });
+      } else {
+        updates.push({ command: 'FETCH', uid: m.uid, flags: m.flags, modseq: m.modseq });
+      }
+    } else if (m.uid > maxKnown) {
+      added.push(m.uid);
+    }
+  }
+  for (const e of expunged) highest = Math.max(highest, e.modseq);
+  // The engine sorts by modseq (stably); new messages go last, in UID order, since EXISTS
+  // appends to the sequence in the order it is reported.
+  for (const uid of added.sort((a, b) => a - b)) updates.push({ command: 'EXISTS', uid, modseq: highest });
+  for (const [uid, modseq] of sel.ownChanges) if (modseq <= highest) sel.ownChanges.delete(uid);
+  if (updates.length === 0 && highest > selected.modifyIndex) selected.modifyIndex = highest;
+  return updates;
+}
