@@ -6,7 +6,7 @@
 // connection per message. Also: p50/p99 from end of DATA to 250, where that time goes, and
 // the CPU cost of each step measured alone.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,12 +123,17 @@ export async function runSmtpBench(): Promise<void> {
     for (const mode of MODES) {
       const sinkRate = await ceiling(mode);
       timings.length = 0;
+      const cpuBefore = process.cpuUsage();
+      const pgBefore = cpuSecondsOf('postgres');
       const before = (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM messages'))[0]!.n;
       const r = await run(SOURCE, sourceArgs(mode, gateway.smtpPort, 'user@bench.test'));
       if (r.code !== 0) throw new Error(`smtp-source → gateway failed: ${r.stderr}`);
       const stored = (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM messages'))[0]!.n - before;
       if (stored !== mode.messages) throw new Error(`${mode.messages} sent but ${stored} stored`);
       const rate = mode.messages / (r.ms / 1000);
+      const cpu = process.cpuUsage(cpuBefore);
+      const gatewayCpuMs = (cpu.user + cpu.system) / 1000 / mode.messages;
+      const pgCpuMs = ((cpuSecondsOf('postgres') - pgBefore) * 1000) / mode.messages;
       const total = timings.map((t) => t.totalMs).sort((a, b) => a - b);
       const mean = (f: (t: MxTiming) => number) => timings.reduce((s, t) => s + f(t), 0) / timings.length;
       const key = mode.reuse ? 'reuse' : 'new';
@@ -137,9 +142,12 @@ export async function runSmtpBench(): Promise<void> {
       results[`${key}_p99_ms`] = { value: percentile(total, 99), unit: 'ms' };
       results[`${key}_auth_mean_ms`] = { value: mean((t) => t.authMs), unit: 'ms' };
       results[`${key}_deliver_mean_ms`] = { value: mean((t) => t.deliverMs), unit: 'ms' };
+      results[`${key}_gateway_cpu_ms_per_msg`] = { value: gatewayCpuMs, unit: 'ms' };
+      results[`${key}_postgres_cpu_ms_per_msg`] = { value: pgCpuMs, unit: 'ms' };
       console.log(
         `${mode.name.padEnd(15)} ${String(mode.sessions).padStart(3)} sessions: ${fmt(rate).padStart(6)} msg/s  (smtp-sink ${fmt(sinkRate)} msg/s, ratio ${(rate / sinkRate).toFixed(3)})` +
-          `  end of DATA → 250: p50 ${percentile(total, 50).toFixed(1)} ms, p99 ${percentile(total, 99).toFixed(1)} ms; mean auth ${mean((t) => t.authMs).toFixed(2)} ms, deliver ${mean((t) => t.deliverMs).toFixed(2)} ms`,
+          `  end of DATA → 250: p50 ${percentile(total, 50).toFixed(1)} ms, p99 ${percentile(total, 99).toFixed(1)} ms; mean auth ${mean((t) => t.authMs).toFixed(2)} ms, deliver ${mean((t) => t.deliverMs).toFixed(2)} ms;` +
+          ` CPU per message: gateway ${gatewayCpuMs.toFixed(2)} ms, PostgreSQL ${pgCpuMs.toFixed(2)} ms`,
       );
     }
 
@@ -205,19 +213,27 @@ async function asyncRate(fn: () => Promise<unknown>, budgetMs = 1000): Promise<n
 async function startCluster(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [CLI, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let buffered = '';
+  let found = false;
   const listening = new Set<number>();
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the cluster did not listen within 60 s: ${buffered}`)), 60_000);
     child.on('exit', (code) => reject(new Error(`the cluster exited with ${code}: ${buffered}`)));
+    // Read line by line until both workers listen; after that the log is drained unread, so
+    // the harness takes no CPU from the gateway under load.
     child.stderr!.on('data', (chunk: Buffer) => {
+      if (found) return;
       buffered += chunk.toString();
-      for (const line of buffered.split('\n')) {
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
         if (!line.startsWith('{')) continue;
         const e = JSON.parse(line) as { msg?: string; service?: string; worker?: number; port?: number };
         if (e.msg === 'listening' && e.service === 'smtp' && e.worker !== undefined) listening.add(e.worker);
         if (listening.size === WORKERS && typeof e.port === 'number') {
+          found = true;
           clearTimeout(timer);
           resolve(e.port);
+          return;
         }
       }
     });
@@ -230,4 +246,22 @@ function stopCluster(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/** User + system CPU seconds of every process with this command name (Linux /proc). */
+function cpuSecondsOf(command: string): number {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== command) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // The process ended in between.
+    }
+  }
+  return total;
 }
