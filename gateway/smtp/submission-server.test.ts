@@ -137,6 +137,22 @@ describe('submission listener', () => {
     expect(await session.send('QUIT\r\n')).toMatch(/^221 /);
   });
 
+  it('takes AUTH LOGIN with an app password over TLS', async () => {
+    const unlocked = await accounts.authenticate('alice@example.test', PASSWORD);
+    const appPassword = await accounts.addAppPassword(unlocked, 'phone');
+    unlocked.lock();
+    const { session } = await RawSession.open(server.port);
+    await session.send('EHLO client.example.test\r\n');
+    await session.startTls();
+    await session.send('EHLO client.example.test\r\n');
+    const b64 = (text: string) => `${Buffer.from(text).toString('base64')}\r\n`;
+    expect(await session.send('AUTH LOGIN\r\n')).toBe('334 VXNlcm5hbWU6');
+    expect(await session.send(b64('alice@example.test'))).toBe('334 UGFzc3dvcmQ6');
+    expect(await session.send(b64(appPassword))).toBe('235 Authentication successful');
+    expect(await session.send('MAIL FROM:<alice@example.test>\r\n')).toBe('250 Accepted');
+    expect(await session.send('QUIT\r\n')).toMatch(/^221 /);
+  });
+
   it('answers 535 5.7.8 to bad credentials, then 454 4.7.0 once the account is throttled, even to the right password', async () => {
     const throttled = await start();
     extra.push(throttled);
