@@ -94,15 +94,28 @@ describe('InboundMail', () => {
     expect(outcomes[1]).toMatchObject({ userId: 999_999, ok: false, error: { code: 'user_not_found' } });
   });
 
-  it('refuses at login an envelope blob whose signature does not verify (integrity), leaving it stored', async () => {
-    const [user] = await t.db.query<{ public_key: string }>('SELECT public_key FROM users WHERE id = $1', [users[0]!]);
+  it('quarantines at login an envelope blob whose signature does not verify: the login succeeds, that message alone reports integrity', async () => {
     const forged = (publicKey: string) => {
       const msg = createMessage({ privateKey: gateway.privateKey, to: [publicKey], content: { type: 'text', body: 'x', mime: 'eA==' }, timestamp: 1 }, systemRng);
       return { ...msg, signature: msg.signature.replace(/^./, (c) => (c === '0' ? '1' : '0')) };
     };
-    expect(user!.public_key).toMatch(/^[0-9a-f]{64}$/);
-    await messages.deliver({ userId: users[0]!, raw: utf8('x'), envelope: forged });
-    await expect(login(accounts, messages, 'a@example.test', 'password123')).rejects.toMatchObject({ code: 'integrity' });
-    expect((await blobSeals(users[0]!)).filter((s) => s === SEAL_ENVELOPE)).toHaveLength(2);
+    const bad = await messages.deliver({ userId: users[0]!, raw: utf8('x'), envelope: forged });
+    const good = (await inbound.deliver({ raw: raw('after the forged one'), userIds: [users[0]!], from: undefined, fromAuthenticated: false }))[0]!;
+    const session = await login(accounts, messages, 'a@example.test', 'password123');
+    try {
+      const rows = await t.db.query<{ seal: number; quarantined: boolean }>(
+        'SELECT b.seal, b.quarantined FROM blobs b JOIN messages m ON m.blob_id = b.id WHERE m.id = ANY($1::int8[]) ORDER BY m.id',
+        [[bad.id, good.ok ? good.message.id : 0]],
+      );
+      expect(rows).toEqual([{ seal: SEAL_ENVELOPE, quarantined: true }, { seal: SEAL_MAILBOX_KEY, quarantined: false }]);
+      await expect(messages.fetch(session, bad.mailboxId, [bad.uid])).rejects.toMatchObject({ code: 'integrity' });
+      if (!good.ok) throw new Error('the second delivery failed');
+      const [fetched] = await messages.fetch(session, good.message.mailboxId, [good.message.uid]);
+      expect(Buffer.from(fetched!.raw).toString()).toContain('Subject: after the forged one');
+    } finally {
+      session.lock();
+    }
+    // The next login does not trip over it again.
+    (await login(accounts, messages, 'a@example.test', 'password123')).lock();
   });
 });

@@ -181,6 +181,8 @@ export class MessageService {
   /**
    * Re-wraps blobs sealed to the public key under the mailbox key and threads them. Batched,
    * idempotent (a blob already re-wrapped is skipped) and crash-safe (one transaction per batch).
+   * A blob that fails its integrity check is quarantined (kept, no longer re-wrapped; fetching it
+   * reports `integrity`) so one damaged message never locks its owner out.
    */
   async rewrapPending(account: UnlockedAccount, batch = REWRAP_BATCH): Promise<number> {
     let total = 0;
@@ -194,14 +196,29 @@ export class MessageService {
 
   /** One batch in one transaction: decrypt and re-seal in memory, then a handful of bulk statements. */
   async #rewrapBatch(tx: Queryable, account: UnlockedAccount, batch: number): Promise<number> {
-    const blobs = await tx.query<{ id: number; seal: number; data: Uint8Array }>(
-      'SELECT id, seal, data FROM blobs WHERE user_id = $1 AND seal IN (1, 3) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
+    const picked = await tx.query<{ id: number; seal: number; data: Uint8Array }>(
+      'SELECT id, seal, data FROM blobs WHERE user_id = $1 AND seal IN (1, 3) AND NOT quarantined ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
       [account.userId, batch],
     );
-    if (blobs.length === 0) return 0;
+    if (picked.length === 0) return 0;
     const shared = new Map<string, Uint8Array>();
-    const raws = blobs.map((b) => openBlob(b.seal, b.data, account.userId, account, shared));
+    // A blob that fails its integrity check is set aside (quarantined), not allowed to block
+    // the login: it stays stored as it is, and fetching it reports the error.
+    const opened = picked.map((b) => {
+      try {
+        return { blob: b, raw: openBlob(b.seal, b.data, account.userId, account, shared) };
+      } catch (err) {
+        if (err instanceof ServiceError && err.code === 'integrity') return { blob: b, raw: undefined };
+        throw err;
+      }
+    });
     for (const k of shared.values()) k.fill(0);
+    const bad = opened.filter((o) => o.raw === undefined).map((o) => o.blob.id);
+    if (bad.length > 0) await tx.query('UPDATE blobs SET quarantined = true WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, bad]);
+    const good = opened.filter((o): o is { blob: (typeof picked)[number]; raw: Uint8Array } => o.raw !== undefined);
+    const blobs = good.map((o) => o.blob);
+    const raws = good.map((o) => o.raw);
+    if (blobs.length === 0) return picked.length;
     await tx.query(
       'UPDATE blobs SET seal = 2, data = v.data FROM unnest($2::int8[], $3::bytea[]) AS v(id, data) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal IN (1, 3)',
       [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account, account.userId, raw, this.#rng))],
@@ -210,7 +227,7 @@ export class MessageService {
       'SELECT id, mailbox_id, uid, blob_id FROM messages WHERE user_id = $1 AND blob_id = ANY($2::int8[]) ORDER BY id',
       [account.userId, blobs.map((b) => b.id)],
     );
-    if (msgs.length === 0) return blobs.length;
+    if (msgs.length === 0) return picked.length;
     const firstMessage = new Map<number, number>();
     for (const m of msgs) if (!firstMessage.has(m.blob_id)) firstMessage.set(m.blob_id, m.id);
     const threads = await assignThreads(
@@ -224,7 +241,7 @@ export class MessageService {
       [account.userId, modseq, [...threads.keys()], [...threads.values()]],
     );
     await tx.query('UPDATE mailboxes SET highestmodseq = $2 WHERE user_id = $1 AND id = ANY($3::int8[])', [account.userId, modseq, [...new Set(msgs.map((m) => m.mailbox_id))]]);
-    return blobs.length;
+    return picked.length;
   }
 
   /** UID, flags and modseq of every message in a mailbox (SELECT, and CONDSTORE CHANGEDSINCE). */
