@@ -23,7 +23,9 @@ import type { Db } from '../storage/db.js';
 import type { AdminApi } from './admin/api.js';
 import { adminSocketPath } from './admin/protocol.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import { localAdminApi } from './admin/local-api.js';
 import { GatewayError } from './errors.js';
+import { clientSetupFrom } from './http/client-setup.js';
 import { createGatewayRouter } from './http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
@@ -109,7 +111,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       db = await openStorage(config);
       accounts = new AccountService(db, { rng: systemRng });
       if (await accounts.ensureDomain(config.domain)) logger.info('domain added', { domain: config.domain });
-      apiReady(accounts);
+      apiReady(localAdminApi(config, db, accounts));
     } catch (err) {
       apiFailed(err);
       throw err;
@@ -122,7 +124,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl } : {});
 
     const httpLog = logger.child({ service: 'http' });
-    const server = createHttpServer(createGatewayRouter({ version: VERSION }), httpLog);
+    const server = createHttpServer(createGatewayRouter({ version: VERSION, setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)) }), httpLog);
     const httpPort = await listen(server, config.listenHost, config.ports.http, 'http');
     http = server;
     // After a successful bind, server errors are rare and not fatal; an unhandled 'error'

@@ -1,7 +1,9 @@
-// What the admin socket offers, as an interface: AccountService implements it in-process,
-// the admin client implements it over the socket, and CLI commands use either alike.
+// What the admin socket offers, as an interface: `localAdminApi` implements it in-process
+// (over AccountService and DomainDns), the admin client over the socket, and CLI commands
+// use either alike.
 import type { AccountInfo } from '../../services/unlocked-account.js';
 import type { UserSummary } from '../../services/account-service.js';
+import type { DnsRecord } from '../../services/domain-dns.js';
 
 export interface DomainInfo {
   readonly id: number;
@@ -25,4 +27,6 @@ export interface AdminApi {
   listDomains(): Promise<DomainInfo[]>;
   createUser(input: NewUser): Promise<CreatedUser>;
   listUsers(): Promise<UserSummary[]>;
+  /** The records a hosted domain publishes; creates its DKIM key for the configured selector if missing. */
+  domainDns(name: string): Promise<DnsRecord[]>;
 }

@@ -9,6 +9,7 @@ import { AdminError, isAdminErrorCode } from './errors.js';
 import { MAX_REPLY_LINE_BYTES, MAX_SOCKET_PATH_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
 import { encodeRequest, parseReply, type AdminOpName, type WireError } from './protocol.js';
 import type { UserSummary } from '../../services/account-service.js';
+import type { DnsRecord } from '../../services/domain-dns.js';
 
 export interface AdminClient {
   readonly api: AdminApi;
@@ -111,6 +112,7 @@ function clientOn(socket: Socket, path: string, options: AdminClientOptions): Ad
       listDomains: () => call('domain.list') as Promise<DomainInfo[]>,
       createUser: (input) => call('user.add', { ...input }) as Promise<CreatedUser>,
       listUsers: () => call('user.list') as Promise<UserSummary[]>,
+      domainDns: (name) => call('domain.dns', { name }) as Promise<DnsRecord[]>,
     },
   };
 }

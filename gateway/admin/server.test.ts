@@ -7,6 +7,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config/load.js';
 import { AccountService } from '../../services/account-service.js';
 import { ServiceError } from '../../services/errors.js';
 import { systemRng } from '../../services/random.js';
@@ -15,6 +16,7 @@ import { openTestDb, type TestDb } from '../../test/helpers/databases.js';
 import { GatewayError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { AdminApi } from './api.js';
+import { localAdminApi } from './local-api.js';
 import { connectAdmin } from './client.js';
 import { ADMIN_SOCKET_MODE, startAdminServer, type AdminServer } from './server.js';
 
@@ -24,12 +26,14 @@ const logger = createLogger({ level: 'error', write: () => {} });
 let dir: string;
 let t: TestDb;
 let accounts: AccountService;
+let api: AdminApi;
 const servers: AdminServer[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lnmp-admin-test-'));
   t = await openTestDb('pglite');
   accounts = new AccountService(t.db, { rng: systemRng, kdf });
+  api = localAdminApi(loadConfig({ env: { LNMP_DATA_DIR: dir }, readFile: () => '' }).config, t.db, accounts);
 });
 
 afterEach(async () => {
@@ -43,7 +47,7 @@ afterAll(async () => {
 
 let counter = 0;
 async function start(options: { api?: Promise<AdminApi>; path?: string; limits?: Parameters<typeof startAdminServer>[0]['limits'] } = {}): Promise<AdminServer> {
-  const server = await startAdminServer({ path: options.path ?? join(dir, `a${counter++}.sock`), api: options.api ?? Promise.resolve(accounts), logger, ...(options.limits ? { limits: options.limits } : {}) });
+  const server = await startAdminServer({ path: options.path ?? join(dir, `a${counter++}.sock`), api: options.api ?? Promise.resolve(api), logger, ...(options.limits ? { limits: options.limits } : {}) });
   servers.push(server);
   return server;
 }
@@ -94,6 +98,28 @@ describe('admin socket', () => {
     }
   });
 
+  it('domain.dns answers the records of a hosted domain and refuses other domains', async () => {
+    const server = await start();
+    const client = (await connectAdmin(server.path))!;
+    try {
+      await client.api.addDomain('dns.admin.test');
+      const records = await client.api.domainDns('DNS.admin.test.');
+      expect(records.map((r) => `${r.name} ${r.type}`)).toEqual([
+        'dns.admin.test. MX', 'dns.admin.test. TXT', 'lnmp1._domainkey.dns.admin.test. TXT', '_dmarc.dns.admin.test. TXT', '_mta-sts.dns.admin.test. TXT',
+        '_smtp._tls.dns.admin.test. TXT', '_submission._tcp.dns.admin.test. SRV', '_imaps._tcp.dns.admin.test. SRV', '_imap._tcp.dns.admin.test. SRV',
+        '_jmap._tcp.dns.admin.test. SRV', 'autoconfig.dns.admin.test. CNAME', 'autodiscover.dns.admin.test. CNAME', 'mta-sts.dns.admin.test. CNAME', '_lnmp.dns.admin.test. TXT',
+      ]);
+      const [identity] = await t.db.query<{ public_key: string }>('SELECT public_key FROM gateway_identity');
+      expect(records.at(-1)?.value).toBe(`v=LNMP1; k=${identity!.public_key}; u=https://mail.example.test/.well-known/lnmp`);
+      // The key is created once and then published unchanged.
+      expect(await client.api.domainDns('dns.admin.test')).toEqual(records);
+      await expect(client.api.domainDns('nowhere.test')).rejects.toEqual(new ServiceError('domain_not_hosted', 'nowhere.test is not hosted here'));
+      await expect(client.api.domainDns('not a domain')).rejects.toEqual(new ServiceError('invalid_address', '"not a domain" is not a domain name'));
+    } finally {
+      client.close();
+    }
+  });
+
   it('turns error replies back into the errors the service threw', async () => {
     const server = await start();
     const client = (await connectAdmin(server.path))!;
@@ -116,7 +142,7 @@ describe('admin socket', () => {
     expect(await c.reply()).toEqual({
       id: 2,
       ok: false,
-      error: { code: 'unknown_op', message: 'unknown op "mailbox.delete"; known: domain.add, domain.list, user.add, user.list' },
+      error: { code: 'unknown_op', message: 'unknown op "mailbox.delete"; known: domain.add, domain.list, domain.dns, user.add, user.list' },
     });
     c.send('{"id":3,"op":"domain.add","args":{"name":7}}\n\n');
     expect(await c.reply()).toEqual({
@@ -148,7 +174,7 @@ describe('admin socket', () => {
     const c = await rawClient(later.path);
     c.send('{"id":1,"op":"domain.list"}\n');
     const reply = c.reply();
-    ready(accounts);
+    ready(api);
     expect(await reply).toMatchObject({ id: 1, ok: true });
     c.socket.destroy();
 

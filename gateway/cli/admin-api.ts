@@ -10,6 +10,7 @@ import { systemRng } from '../../services/random.js';
 import type { Db } from '../../storage/db.js';
 import type { AdminApi } from '../admin/api.js';
 import { connectAdmin, type AdminClient } from '../admin/client.js';
+import { localAdminApi } from '../admin/local-api.js';
 import { adminSocketPath } from '../admin/protocol.js';
 import { startAdminServer, type AdminServer } from '../admin/server.js';
 import { createLogger } from '../log.js';
@@ -19,7 +20,7 @@ export async function withAdminApi<T>(config: Config, work: (api: AdminApi) => P
   if (config.databaseUrl !== undefined) {
     const db = await openStorage(config);
     try {
-      return await work(localApi(db));
+      return await work(localApi(config, db));
     } finally {
       await db.close();
     }
@@ -45,7 +46,7 @@ export async function withAdminApi<T>(config: Config, work: (api: AdminApi) => P
   let db: Db | undefined;
   try {
     db = await openStorage(config);
-    const accounts = localApi(db);
+    const accounts = localApi(config, db);
     apiReady(accounts);
     return await work(accounts);
   } catch (err) {
@@ -65,6 +66,6 @@ async function viaSocket<T>(client: AdminClient, work: (api: AdminApi) => Promis
   }
 }
 
-function localApi(db: Db): AdminApi {
-  return new AccountService(db, { rng: systemRng });
+function localApi(config: Config, db: Db): AdminApi {
+  return localAdminApi(config, db, new AccountService(db, { rng: systemRng }));
 }

@@ -7,6 +7,7 @@ export const HTTP_ERRORS = {
   bad_request: 400,
   not_found: 404,
   method_not_allowed: 405,
+  payload_too_large: 413,
   internal_error: 500,
 } as const;
 

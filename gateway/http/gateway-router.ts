@@ -1,13 +1,26 @@
-// The HTTP front-end's route list. Later work adds JMAP, the pay page, autoconfig and
+// The HTTP front-end's route list. Later work adds JMAP, the pay page and the LNMP
 // .well-known routes here.
+import type { ClientSetup } from './client-setup.js';
 import { createRouter } from './router.js';
 import type { Router } from './router.js';
+import { autoconfigRoutes } from './routes/autoconfig.js';
+import { autodiscoverRoutes } from './routes/autodiscover.js';
 import { healthzRoute } from './routes/healthz.js';
+import { mobileconfigRoute } from './routes/mobileconfig.js';
+import { mtaStsRoute } from './routes/mta-sts.js';
 
 export interface HttpDependencies {
   readonly version: string;
+  /** Hosts, ports and hosted domains for the client-setup routes. */
+  readonly setup: ClientSetup;
 }
 
 export function createGatewayRouter(deps: HttpDependencies): Router {
-  return createRouter([healthzRoute(deps.version)]);
+  return createRouter([
+    healthzRoute(deps.version),
+    ...autoconfigRoutes(deps.setup),
+    ...autodiscoverRoutes(deps.setup),
+    mtaStsRoute(deps.setup),
+    mobileconfigRoute(deps.setup),
+  ]);
 }

@@ -1,10 +1,11 @@
-// Adapts node:http to the router: builds an HttpRequest, writes the HttpResponse, turns
-// a thrown handler error into a logged 500, and shuts down gracefully within a limit.
+// Adapts node:http to the router: builds an HttpRequest (body read whole within a limit),
+// writes the HttpResponse, turns a thrown handler error into a logged 500, and shuts down
+// gracefully within a limit.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { errorResponse } from './errors.js';
-import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS, SHUTDOWN_GRACE_MS } from './limits.js';
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS, SHUTDOWN_GRACE_MS } from './limits.js';
 import type { Router } from './router.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
@@ -22,9 +23,20 @@ export function createHttpServer(router: Router, logger: Logger): Server {
 }
 
 async function respond(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const request = toHttpRequest(req);
+  let body: Uint8Array | undefined;
+  try {
+    body = await readBody(req, MAX_BODY_BYTES);
+  } catch (err) {
+    // The client went away while sending; there is nobody to answer.
+    logger.debug('request body not received', { method: req.method, err });
+    return;
+  }
+  const request = body && toHttpRequest(req, body);
   let response: HttpResponse;
-  if (!request) {
+  if (!body) {
+    // The rest of the body is not read: the connection closes after the reply.
+    response = errorResponse('payload_too_large', { connection: 'close' });
+  } else if (!request) {
     response = errorResponse('bad_request');
   } else {
     try {
@@ -34,21 +46,51 @@ async function respond(router: Router, logger: Logger, req: IncomingMessage, res
       response = errorResponse('internal_error');
     }
   }
-  const body = typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
-  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.byteLength) });
+  const bytes = typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
+  res.writeHead(response.status, { ...response.headers, 'content-length': String(bytes.byteLength) });
   // A HEAD reply carries GET's headers, Content-Length included, but no body.
-  res.end(req.method === 'HEAD' ? undefined : body);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+/** The whole body, or undefined when it is (or says it is) longer than `limit`. */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size <= limit) return void chunks.push(chunk);
+      done();
+      req.pause();
+      resolve(undefined);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => onError(new Error('the connection closed before the request body ended'));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** Undefined when the request target is not a parseable URL path. */
-function toHttpRequest(req: IncomingMessage): HttpRequest | undefined {
+function toHttpRequest(req: IncomingMessage, body: Uint8Array): HttpRequest | undefined {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://gateway.invalid');
   } catch {
     return undefined;
   }
-  return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers };
+  return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
 }
 
 /** Stops accepting, lets requests in flight finish for up to SHUTDOWN_GRACE_MS, then cuts. */

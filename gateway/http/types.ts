@@ -7,6 +7,8 @@ export interface HttpRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The request body, read whole (at most MAX_BODY_BYTES) before routing; empty for most requests. */
+  readonly body: Uint8Array;
 }
 
 export interface HttpResponse {

@@ -2,8 +2,9 @@
 // ADMIN_OP_NAMES, write ops/<name>.ts with defineOp, list it here and in client.ts.
 import type { AdminOp } from './op.js';
 import { domainAdd } from './domain-add.js';
+import { domainDns } from './domain-dns.js';
 import { domainList } from './domain-list.js';
 import { userAdd } from './user-add.js';
 import { userList } from './user-list.js';
 
-export const ADMIN_OPS: ReadonlyMap<string, AdminOp> = new Map([domainAdd, domainList, userAdd, userList].map((op) => [op.name, op]));
+export const ADMIN_OPS: ReadonlyMap<string, AdminOp> = new Map([domainAdd, domainList, domainDns, userAdd, userList].map((op) => [op.name, op]));

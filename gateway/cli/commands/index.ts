@@ -6,6 +6,7 @@ import type { CliIo } from '../io.js';
 import { register as registerAddress } from './address.js';
 import { register as registerConfig } from './config.js';
 import { register as registerDomainAdd } from './domain-add.js';
+import { register as registerDomainDns } from './domain-dns.js';
 import { register as registerDomainList } from './domain-list.js';
 import { register as registerKeygen } from './keygen.js';
 import { register as registerStart } from './start.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerConfig,
   registerDomainAdd,
   registerDomainList,
+  registerDomainDns,
   registerUserAdd,
   registerUserList,
   registerKeygen,
