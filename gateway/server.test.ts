@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.js';
+import { verifyIdentityDocument } from '../core/index.js';
 import type { Config } from '../config/schema.js';
 import { createTestSchema, type TestSchema } from '../test/helpers/databases.js';
 import { connectAdmin } from './admin/client.js';
@@ -104,6 +105,21 @@ describe('startGateway', () => {
     const missing = await fetch(`${base}/missing`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'not_found' });
+  });
+
+  it('publishes its signed LNMP identity document at /.well-known/lnmp, with the key stored for the gateway', async () => {
+    gateway = await startGateway(testConfig(), testLogger().logger);
+    const res = await fetch(`http://127.0.0.1:${gateway.httpPort}/.well-known/lnmp`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    const doc = verifyIdentityDocument(await res.json());
+    const db = await openPostgres(schema.url);
+    const [row] = await db.query<{ public_key: string }>('SELECT public_key FROM gateway_identity');
+    await db.close();
+    expect(doc.publicKey).toBe(row!.public_key);
+    expect(doc.addresses).toEqual([expect.stringMatching(/^gateway#[1-9A-Za-z]{6}@mail\.example\.test$/) as string]);
+    expect(doc.features).toEqual(['smtp-gateway']);
+    expect(doc.proofs.map((p) => p.domain)).toEqual(['example.test']);
   });
 
   it('creates the data directory owner-only and serves the admin socket there', async () => {

@@ -4,8 +4,10 @@
 // then stops them again in reverse order.
 import type { Server } from 'node:http';
 import type { Config } from '../config/schema.js';
+import type { IdentityDocument } from '../core/index.js';
 import { AccountService } from '../services/account-service.js';
 import { ContactService } from '../services/contact-service.js';
+import { gatewayIdentityDocument } from '../services/gateway-document.js';
 import { loadOrCreateGatewayIdentity } from '../services/gateway-identity.js';
 import { InboundMail } from '../services/inbound-mail.js';
 import { MailboxService } from '../services/mailbox-service.js';
@@ -124,7 +126,9 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl } : {});
 
     const httpLog = logger.child({ service: 'http' });
-    const server = createHttpServer(createGatewayRouter({ version: VERSION, setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)) }), httpLog);
+    let identityDocument: IdentityDocument | undefined;
+    const router = createGatewayRouter({ version: VERSION, setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)), identityDocument: () => identityDocument });
+    const server = createHttpServer(router, httpLog);
     const httpPort = await listen(server, config.listenHost, config.ports.http, 'http');
     http = server;
     // After a successful bind, server errors are rare and not fatal; an unhandled 'error'
@@ -136,6 +140,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     if (secret.source === 'generated') logger.info('gateway secret generated', { file: 'gateway.secret' });
     const gatewayIdentity = await loadOrCreateGatewayIdentity(db, secret.bytes, systemRng);
     logger.info('gateway identity', { publicKey: gatewayIdentity.publicKey });
+    identityDocument = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: config.relays, nowMs: Date.now(), rng: systemRng });
     const messages = new MessageService(db, { rng: systemRng, notifier });
     const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
     const inbound = new InboundMail({ messages, gate: contactsGate(contacts), gateway: gatewayIdentity, rng: systemRng });

@@ -9,6 +9,7 @@ export const HTTP_ERRORS = {
   method_not_allowed: 405,
   payload_too_large: 413,
   internal_error: 500,
+  not_ready: 503,
 } as const;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
