@@ -126,8 +126,9 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl } : {});
 
     const httpLog = logger.child({ service: 'http' });
-    let identityDocument: IdentityDocument | undefined;
-    const router = createGatewayRouter({ version: VERSION, setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)), identityDocument: () => identityDocument });
+    // Filled in once the gateway identity is loaded below; served at /.well-known/lnmp.
+    const published: { document?: IdentityDocument } = {};
+    const router = createGatewayRouter({ version: VERSION, setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)), identityDocument: () => published.document });
     const server = createHttpServer(router, httpLog);
     const httpPort = await listen(server, config.listenHost, config.ports.http, 'http');
     http = server;
@@ -140,7 +141,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     if (secret.source === 'generated') logger.info('gateway secret generated', { file: 'gateway.secret' });
     const gatewayIdentity = await loadOrCreateGatewayIdentity(db, secret.bytes, systemRng);
     logger.info('gateway identity', { publicKey: gatewayIdentity.publicKey });
-    identityDocument = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: config.relays, nowMs: Date.now(), rng: systemRng });
+    published.document = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: config.relays, nowMs: Date.now(), rng: systemRng });
     const messages = new MessageService(db, { rng: systemRng, notifier });
     const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
     const inbound = new InboundMail({ messages, gate: contactsGate(contacts), gateway: gatewayIdentity, rng: systemRng });
