@@ -70,9 +70,30 @@ export interface FetchQueryItem {
   isLiteral?: boolean;
 }
 
+/**
+ * The engine's connection object, for the few internals the guards here rely on: the
+ * command reader (its unfinished line), the command being assembled, IDLE's continuation.
+ */
+export interface EngineConnection {
+  readonly id: string;
+  readonly session: EngineSession;
+  idling: boolean;
+  _nextHandler: ((token: string, resume: () => void) => void) | false;
+  _parser: EngineReader | false;
+  _currentCommand: { payload: string; literals: Buffer[]; command?: string } | false;
+  send(line: string): void;
+  close(force?: boolean): void;
+}
+
+/** The engine's line reader (a Writable): `_remainder` holds the line read so far without its CRLF. */
+export interface EngineReader {
+  _remainder: string;
+  _write(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void;
+}
+
 export interface EngineServer {
   readonly server: { address(): { port: number } | string | null; close(): void };
-  readonly connections: Set<{ close(force?: boolean): void; send(line: string): void }>;
+  readonly connections: Set<EngineConnection>;
   notifier: EngineNotifier;
   listen(port: number, host: string, callback?: () => void): void;
   close(callback: () => void): void;
@@ -87,6 +108,11 @@ export interface EngineServerOptions {
   needsUpgrade?: boolean;
   key: Buffer;
   cert: Buffer;
+  /**
+   * Picks the certificate for a TLS server name. The engine's IMAPS path calls it for every
+   * ClientHello carrying SNI and has no default of its own, so it must be set.
+   */
+  SNICallback: (servername: string, callback: (err: Error | null, context?: unknown) => void) => void;
   /** Lets LOGIN work without TLS (still advertises STARTTLS, no LOGINDISABLED). */
   ignoreSTARTTLS?: boolean;
   id: Record<string, string>;
@@ -99,6 +125,8 @@ export interface EngineServerOptions {
   logoutMessages: string[];
   logger: EngineLogger | false;
   onClose?: (session: EngineSession, done: () => void) => void;
+  /** Runs for each connection before its greeting; an error answers `* BYE <message>`. */
+  onConnect?: (session: EngineSession, done: (err?: Error) => void) => void;
 }
 
 /** bunyan-style logger the engine writes to: (fields, format, ...args). */
@@ -125,8 +153,49 @@ const Indexer = require('wildduck/imap-core/lib/indexer/indexer') as new () => I
 const imapTools = require('wildduck/imap-core/lib/imap-tools') as {
   formatInternalDate(date: Date): string;
   packMessageRange(uids: number[]): string;
+  validateSequence(range: string): boolean;
+  rejectsZero?: true;
 };
 const errorReporter = require('wildduck/lib/errors.js') as { gelf: { handler: { emit(channel: string, message: Record<string, unknown>): void } } };
+
+/** A command handler as the engine calls it, with the connection as `this`. */
+type CommandHandler = (this: EngineConnection, command: unknown, callback: (...args: unknown[]) => void, next: () => void) => unknown;
+const idleCommand = require('wildduck/imap-core/lib/commands/idle') as { handler: CommandHandler; repliesInOrder?: true };
+
+/**
+ * The engine's IDLE resumes reading commands before it writes `OK IDLE terminated`, so a
+ * command pipelined right after DONE was answered before the IDLE itself. This resumes
+ * reading only after that reply is queued (the engine writes it synchronously on DONE).
+ * The patch is applied once to the engine module this process loads.
+ */
+function orderIdleCompletion(): void {
+  if (idleCommand.repliesInOrder) return;
+  const handler = idleCommand.handler;
+  idleCommand.handler = function idle(this: EngineConnection, command, callback, next) {
+    // Reading resumes on the next turn, so a DONE sent with the IDLE meets the wrapper below.
+    const result = handler.call(this, command, callback, () => setImmediate(next));
+    const onDone = this._nextHandler;
+    if (typeof onDone === 'function') {
+      this._nextHandler = (token, resume) => onDone.call(this, token, () => setImmediate(resume));
+    }
+    return result;
+  };
+  idleCommand.repliesInOrder = true;
+}
+orderIdleCompletion();
+
+/**
+ * The engine reads sequence number and UID 0 as 1, so `STORE 0 +FLAGS (\\Deleted)` marked the
+ * first message. Both are nz-number (RFC 3501 §9): a set naming 0 gets the engine's
+ * `BAD Invalid sequence set`, as any other malformed set does.
+ */
+function rejectZeroInSequenceSets(): void {
+  if (imapTools.rejectsZero) return;
+  const validate = imapTools.validateSequence;
+  imapTools.validateSequence = (range) => validate(range) && !/(^|[,:])0+(?=$|[,:])/.test(range);
+  imapTools.rejectsZero = true;
+}
+rejectZeroInSequenceSets();
 
 export const IMAPServer = core.IMAPServer;
 export const compileResponse = (response: EngineResponse): string => core.imapHandler.compiler(response);

@@ -10,6 +10,7 @@ import type { TlsCredentials } from '../tls.js';
 import { createContext, type ImapServices } from './context.js';
 import { IMAPServer, routeEngineReports, type EngineLogger } from './engine.js';
 import { IMAP_CLOSE_TIMEOUT_MS, IMAP_IDLE_TIMEOUT_MS, IMAP_MAX_MESSAGE_BYTES, IMAP_SOCKET_TIMEOUT_MS } from './limits.js';
+import { onConnect } from './line-limit.js';
 import { onAppend } from './on-append.js';
 import { onAuth, onClose } from './on-auth.js';
 import { onCopy, onMove } from './on-copy.js';
@@ -60,6 +61,9 @@ export async function startImapServer(opts: ImapServerOptions): Promise<ImapList
     secure: opts.implicitTls ?? false,
     key: opts.tls.key,
     cert: opts.tls.cert,
+    // One certificate for every name: answering without a context makes the engine use it.
+    // Without this option an IMAPS ClientHello with SNI (every real client) ends the handshake.
+    SNICallback: (_servername, callback) => callback(null),
     ignoreSTARTTLS: (opts.allowPlainLoginOnLoopback ?? false) && isLoopbackHost(opts.host),
     id: { name: 'LNMP Gateway', version: VERSION },
     maxMessage: IMAP_MAX_MESSAGE_BYTES,
@@ -76,6 +80,7 @@ export async function startImapServer(opts: ImapServerOptions): Promise<ImapList
   });
   server.notifier = createUpdates(ctx);
   Object.assign(server, {
+    onConnect: onConnect(server),
     onAuth: onAuth(ctx),
     onList: onList(ctx),
     onLsub: onLsub(ctx),

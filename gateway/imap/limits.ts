@@ -4,6 +4,12 @@ import { MAX_MESSAGE_BYTES } from '../../services/message-service.js';
 
 /** Largest APPEND literal, advertised as APPENDLIMIT; larger gets `NO [TOOBIG]`. */
 export const IMAP_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES;
+/**
+ * Longest command, literals of commands other than APPEND included, before the connection is
+ * ended with `* BYE Command line too long` (the engine itself buffers lines without bound).
+ * Long UID sets of real clients stay far below it; Dovecot's default is 64 KiB too.
+ */
+export const IMAP_MAX_COMMAND_BYTES = 64 * 1024;
 /** Inactivity before the connection is closed with BYE (RFC 3501 §5.4: at least 30 minutes). */
 export const IMAP_SOCKET_TIMEOUT_MS = 30 * 60 * 1000 + 37 * 1000;
 /** Longest IDLE before the engine ends it with BYE; clients re-IDLE well before (RFC 2177: 29 min). */

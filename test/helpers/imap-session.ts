@@ -37,9 +37,11 @@ export class RawImapSession {
     );
   }
 
-  /** Connects (TLS from the first byte with `tls`) and returns the session with its greeting. */
-  static async open(port: number, opts: { tls?: boolean } = {}): Promise<{ session: RawImapSession; greeting: string }> {
-    const socket = opts.tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1');
+  /** Connects (TLS from the first byte with `tls`, sending SNI `servername`) and returns the session with its greeting. */
+  static async open(port: number, opts: { tls?: boolean; servername?: string } = {}): Promise<{ session: RawImapSession; greeting: string }> {
+    const socket = opts.tls
+      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false, ...(opts.servername ? { servername: opts.servername } : {}) })
+      : connect(port, '127.0.0.1');
     const session = new RawImapSession(socket);
     const greeting = await session.line();
     return { session, greeting };
@@ -64,6 +66,34 @@ export class RawImapSession {
       lines.push(l);
       if (l.startsWith(`${tag} `)) return lines;
     }
+  }
+
+  /** Lines up to and including the one tagged `tag` (after a `write` of several commands). */
+  async until(tag: string): Promise<string[]> {
+    const lines: string[] = [];
+    for (;;) {
+      const l = await this.line();
+      lines.push(l);
+      if (l.startsWith(`${tag} `)) return lines;
+    }
+  }
+
+  /** Every line the server sends until it closes the connection. */
+  async rest(): Promise<string[]> {
+    const lines: string[] = [];
+    for (;;) {
+      try {
+        lines.push(await this.line());
+      } catch {
+        return lines;
+      }
+    }
+  }
+
+  /** Lines that arrive within `ms` (for asserting that nothing more is sent). */
+  async linesWithin(ms: number): Promise<string[]> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return this.#lines.splice(0);
   }
 
   write(text: string): void {
