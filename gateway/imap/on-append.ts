@@ -1,10 +1,12 @@
 // APPEND: stores the literal byte for byte under the mailbox key and answers APPENDUID
-// (RFC 4315). A missing mailbox gets NO [TRYCREATE] so clients offer to create it. The new
-// message reaches a session that has the mailbox selected as EXISTS through the notifier.
+// (RFC 4315). A missing mailbox gets NO [TRYCREATE] so clients offer to create it. When the
+// mailbox is this connection's selected one, its EXISTS comes before the tagged OK; other
+// sessions learn of it through the notifier.
 import { isServiceError } from '../../services/errors.js';
 import { accountOf, type ImapContext } from './context.js';
 import type { EngineSession, HookResult } from './engine.js';
 import { answer } from './replies.js';
+import { announceAppended } from './updates.js';
 
 export function onAppend(ctx: ImapContext) {
   return (
@@ -23,6 +25,7 @@ export function onAppend(ctx: ImapContext) {
       // The engine has checked the date-time syntax (RFC 3501 date-time), which Date parses.
       const date = internalDate ? new Date(internalDate) : undefined;
       const stored = await ctx.messages.append(account, mailbox.id, raw, { flags, ...(date ? { internalDate: date } : {}) });
+      announceAppended(session, mailbox.id, stored.uid, stored.modseq);
       return [true, { uidValidity: mailbox.uidvalidity, uid: stored.uid }];
     }, callback);
   };

@@ -109,3 +109,19 @@ async function updatesFor(ctx: ImapContext, sel: Selection, modifyIndex: number)
   if (updates.length === 0 && highest > selected.modifyIndex) selected.modifyIndex = highest;
   return updates;
 }
+
+/**
+ * A message this connection appended to the mailbox it has selected: queue its EXISTS now, so
+ * the engine sends it before APPEND's tagged OK (RFC 3501 §6.3.11) and a following UID FETCH
+ * finds the UID, instead of waiting for the notifier's round trip. Skipped when the notifier
+ * already queued it, or when a higher UID is already known (EXISTS only appends).
+ */
+export function announceAppended(session: EngineSession, mailboxId: number, uid: number, modseq: number): void {
+  const selected = session.selected;
+  if (!selected || !isSelection(selected.mailbox) || selected.mailbox.mailboxId !== mailboxId) return;
+  let maxKnown = 0;
+  for (const known of selected.uidList) if (known > maxKnown) maxKnown = known;
+  for (const n of selected.notifications) if (n.command === 'EXISTS' && n.uid > maxKnown) maxKnown = n.uid;
+  if (uid <= maxKnown) return;
+  selected.notifications.push({ command: 'EXISTS', uid, modseq });
+}
