@@ -103,7 +103,7 @@ export async function runSmtpBench(): Promise<void> {
   const url = `${URL}${URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const timings: MxTiming[] = [];
   const config = loadConfig({
-    env: { DATABASE_URL: url, LNMP_DATA_DIR: dataDir, LNMP_DOMAIN: 'bench.test', LNMP_HOSTNAME: 'mx.bench.test', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_HTTP_PORT: '0', LNMP_LOG_LEVEL: 'error', LNMP_GATEWAY_SECRET: GATEWAY_SECRET },
+    env: { DATABASE_URL: url, LNMP_DATA_DIR: dataDir, LNMP_DOMAIN: 'bench.test', LNMP_HOSTNAME: 'mx.bench.test', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0', LNMP_HTTP_PORT: '0', LNMP_LOG_LEVEL: 'error', LNMP_GATEWAY_SECRET: GATEWAY_SECRET },
     readFile: () => '',
   }).config;
   const gateway = await startGateway(config, createLogger({ level: 'error' }), { resolver, observeMx: (t) => timings.push(t) });
@@ -156,7 +156,7 @@ export async function runSmtpBench(): Promise<void> {
     gatewayClosed = true;
     const dns = await startDnsServer({ 'sender.bench': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] }, '_dmarc.sender.bench': { TXT: ['v=DMARC1; p=reject'] } });
     const clusterDir = mkdtempSync(join(tmpdir(), 'lnmp-bench-smtp-cluster-'));
-    const { child, port } = await startCluster({ DATABASE_URL: url, REDIS_URL: REDIS, LNMP_DATA_DIR: clusterDir, LNMP_DOMAIN: 'bench.test', LNMP_HOSTNAME: 'mx.bench.test', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_HTTP_PORT: '0', LNMP_LOG_LEVEL: 'info', LNMP_DNS_SERVERS: dns.address, LNMP_WORKERS: String(WORKERS), LNMP_GATEWAY_SECRET: GATEWAY_SECRET });
+    const { child, port } = await startCluster({ DATABASE_URL: url, REDIS_URL: REDIS, LNMP_DATA_DIR: clusterDir, LNMP_DOMAIN: 'bench.test', LNMP_HOSTNAME: 'mx.bench.test', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0', LNMP_HTTP_PORT: '0', LNMP_LOG_LEVEL: 'info', LNMP_DNS_SERVERS: dns.address, LNMP_WORKERS: String(WORKERS), LNMP_GATEWAY_SECRET: GATEWAY_SECRET });
     try {
       for (const mode of MODES) {
         const before = (await db.query<{ n: number }>('SELECT count(*)::int8 AS n FROM messages'))[0]!.n;

@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { dkimVerify } from 'mailauth';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
+import { WebSocket } from 'ws';
 import { login } from '../services/login.js';
 import { MailboxService } from '../services/mailbox-service.js';
 import { MessageService } from '../services/message-service.js';
@@ -46,7 +47,7 @@ afterAll(async () => {
 });
 
 function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
+  return loadConfig({ env: { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, ...env }, readFile: () => '' }).config;
 }
 
 /** The first line the SMTP port sends. */
@@ -120,6 +121,19 @@ describe('startGateway', () => {
     expect(doc.addresses).toEqual([expect.stringMatching(/^gateway#[1-9A-Za-z]{6}@mail\.example\.test$/) as string]);
     expect(doc.features).toEqual(['smtp-gateway']);
     expect(doc.proofs.map((p) => p.domain)).toEqual(['example.test']);
+  });
+
+  it('serves the embedded LNMP relay on its own port: a WebSocket client is greeted with an AUTH challenge', async () => {
+    const { lines, logger } = testLogger();
+    gateway = await startGateway(testConfig(), logger);
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toContainEqual(expect.objectContaining({ msg: 'listening', service: 'relay', port: gateway.relayPort }));
+    const socket = new WebSocket(`ws://127.0.0.1:${gateway.relayPort}`);
+    const first = await new Promise<string>((resolve, reject) => {
+      socket.once('message', (data: Buffer) => resolve(data.toString('utf8')));
+      socket.once('error', reject);
+    });
+    socket.close();
+    expect(JSON.parse(first)).toEqual({ type: 'CHALLENGE', challenge: expect.stringMatching(/^[0-9a-f]{32,}$/) as string });
   });
 
   it('creates the data directory owner-only and serves the admin socket there', async () => {

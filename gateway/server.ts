@@ -19,6 +19,7 @@ import { OutboundQueue } from '../services/outbound-queue.js';
 import { contactsGate } from '../services/postage.js';
 import { SubmissionService } from '../services/submission.js';
 import { createCounters, type Counters } from '../storage/counters.js';
+import { startRelayServer, type RunningRelay } from '../relay/server.js';
 import { createNotifier, type Notifier } from '../storage/notifier.js';
 import { systemRng } from '../services/random.js';
 import type { Db } from '../storage/db.js';
@@ -56,6 +57,8 @@ export interface RunningGateway {
   /** The IMAP (STARTTLS) and IMAPS ports actually bound. */
   readonly imapPort: number;
   readonly imapsPort: number;
+  /** The embedded LNMP relay's WebSocket port actually bound. */
+  readonly relayPort: number;
   /** Path of the admin socket, unless it was not asked for. */
   readonly adminSocket: string | undefined;
   /** The change notifier the gateway publishes to (in-process, or Redis with REDIS_URL). */
@@ -81,11 +84,13 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   let notifier: Notifier | undefined;
   let counters: Counters | undefined;
   let outbound: OutboundWorker | undefined;
+  let relay: RunningRelay | undefined;
   const quietly = (service: string, close: () => Promise<void>) => close().catch((err: unknown) => logger.error('close failed', { service, err }));
   // Front-ends close before the storage their requests use.
   const closeAll = async () => {
-    const [h, a, n, c, d, o] = [http, admin, notifier, counters, db, outbound];
+    const [h, a, n, c, d, o, r] = [http, admin, notifier, counters, db, outbound, relay];
     await Promise.all(smtp.map((s) => quietly('smtp', () => s.close())));
+    if (r) await quietly('relay', () => r.close());
     // After the listeners (nothing new is queued), before the notifier and storage its DSNs use.
     if (o) await quietly('outbound', () => o.close());
     if (h) await quietly('http', () => closeHttpServer(h));
@@ -124,6 +129,11 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
     logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl } : {});
+    relay = await startRelayServer({ host: config.listenHost, port: config.ports.relay, db, counters, logger: logger.child({ service: 'relay' }) }).catch((err: NodeJS.ErrnoException) => {
+      const reason = (err.code === undefined ? undefined : LISTEN_FAILURES[err.code]) ?? err.message;
+      throw new GatewayError('listen_failed', `cannot listen on ${config.listenHost}:${config.ports.relay} (relay): ${reason}`, { cause: err });
+    });
+    logger.info('listening', { service: 'relay', host: config.listenHost, port: relay.port });
 
     const httpLog = logger.child({ service: 'http' });
     // Filled in once the gateway identity is loaded below; served at /.well-known/lnmp.
@@ -232,6 +242,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       submissionsPort: submissionPorts[1],
       imapPort: imapPorts[0]!,
       imapsPort: imapPorts[1]!,
+      relayPort: relay.port,
       adminSocket,
       notifier: changes,
       close() {

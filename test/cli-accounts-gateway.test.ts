@@ -21,7 +21,7 @@ beforeAll(async () => {
   assertBuilt();
   root = mkdtempSync(join(tmpdir(), 'lnmp-cli-gw-'));
   dataDir = join(root, 'data');
-  gateway = spawnCli(['start'], { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_DATA_DIR: dataDir });
+  gateway = spawnCli(['start'], { LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0', LNMP_DATA_DIR: dataDir });
   log = watchLog(gateway);
   exited = waitForExit(gateway, 10 * FIRST_RUN_TIMEOUT_MS);
   await log.waitFor((e) => e.msg === 'listening' && e.service === 'admin', FIRST_RUN_TIMEOUT_MS);

@@ -30,7 +30,7 @@ describe('lnmp-gateway start with 2 workers', () => {
   it('shares the MX port between workers, keeps one admin socket, replaces a dead worker and stops on SIGTERM', async () => {
     const child = spawnCli(['start'], {
       LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, REDIS_URL: TEST_REDIS_URL, LNMP_WORKERS: '2',
-      LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_LOG_LEVEL: 'info',
+      LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0', LNMP_LOG_LEVEL: 'info',
     });
     const log = watchLog(child);
     const exited = waitForExit(child, 60_000);
@@ -73,7 +73,7 @@ describe('lnmp-gateway start with 2 workers', () => {
   it('stops and exits 1 when the workers cannot start (here: another gateway secret than the one the database was set up with)', async () => {
     const child = spawnCli(['start'], {
       LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, REDIS_URL: TEST_REDIS_URL, LNMP_WORKERS: '2', LNMP_GATEWAY_SECRET: 'another secret of more than 32 characters',
-      LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0',
+      LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0',
     });
     const result = await waitForExit(child, 60_000);
     expect(result.code).toBe(1);

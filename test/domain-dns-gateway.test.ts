@@ -21,7 +21,7 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'lnmp-dns-gw-'));
-  env = { LNMP_DATA_DIR: join(root, 'data'), LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_HOSTNAME: 'mx.example.test' };
+  env = { LNMP_DATA_DIR: join(root, 'data'), LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0', LNMP_HOSTNAME: 'mx.example.test' };
   await seedPgliteDataDir(env['LNMP_DATA_DIR']!);
   const { config } = loadConfig({ env, readFile: () => '' });
   gateway = await startGateway(config, createLogger({ level: 'info', write: (line) => logLines.push(line) }));

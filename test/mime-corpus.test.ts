@@ -30,7 +30,7 @@ let client: ImapFlow;
 beforeAll(async () => {
   schema = await createTestSchema();
   dataDir = mkdtempSync(join(tmpdir(), 'lnmp-corpus-test-'));
-  const env = { DATABASE_URL: schema.url, LNMP_DATA_DIR: dataDir, LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0' };
+  const env = { DATABASE_URL: schema.url, LNMP_DATA_DIR: dataDir, LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0' };
   gateway = await startGateway(loadConfig({ env, readFile: () => '' }).config, createLogger({ level: 'error', write: () => {} }));
   const db = await openPostgres(schema.url);
   address = `corpus-${randomBytes(4).toString('hex')}@example.test`;

@@ -29,7 +29,7 @@ async function gatewayProcess(): Promise<RunningGateway> {
   dirs.push(dataDir);
   const env = {
     DATABASE_URL: schema.url, REDIS_URL: TEST_REDIS_URL, LNMP_GATEWAY_SECRET: SECRET, LNMP_DATA_DIR: dataDir,
-    LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0',
+    LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0',
   };
   const gateway = await startGateway(loadConfig({ env, readFile: () => '' }).config, createLogger({ level: 'error', write: () => {} }));
   gateways.push(gateway);

@@ -25,7 +25,7 @@ beforeAll(async () => {
   assertBuilt();
   dataDir = mkdtempSync(join(tmpdir(), 'lnmp-start-test-'));
   schema = await createTestSchema();
-  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0' };
+  env = { LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url, LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0' };
 });
 
 afterAll(async () => {
@@ -92,6 +92,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
       ['starting', undefined],
       ['listening', 'admin'],
       ['notifier ready', undefined],
+      ['listening', 'relay'],
       ['listening', 'http'],
       ['gateway identity', undefined],
       ['listening', 'smtp'],
@@ -102,10 +103,10 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
       ['stopped', undefined],
     ]);
     expect(lifecycle[1]).toMatchObject({ path: join(dataDir, 'admin.sock') });
-    expect(lifecycle[5]).toMatchObject({ port: expect.any(Number) as number });
-    expect(lifecycle[5]!['port']).toBeGreaterThan(0);
     expect(lifecycle[6]).toMatchObject({ port: expect.any(Number) as number });
-    expect(lifecycle[9]).toMatchObject({ level: 'info', signal });
+    expect(lifecycle[6]!['port']).toBeGreaterThan(0);
+    expect(lifecycle[7]).toMatchObject({ port: expect.any(Number) as number });
+    expect(lifecycle[10]).toMatchObject({ level: 'info', signal });
     for (const entry of entries) expect(typeof entry['time']).toBe('string');
   });
 });

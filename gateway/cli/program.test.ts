@@ -87,7 +87,7 @@ describe('start', () => {
     const schema = await createTestSchema();
     const dataDir = mkdtempSync(join(tmpdir(), 'lnmp-program-test-'));
     try {
-      const io = fakeIo({ LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url });
+      const io = fakeIo({ LNMP_HTTP_PORT: '0', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0', LNMP_DATA_DIR: dataDir, DATABASE_URL: schema.url });
       const running = runCli(['start'], io);
       const port = await waitForPort(io);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
@@ -99,6 +99,7 @@ describe('start', () => {
         ['listening', 'admin'],
         ['domain added', undefined],
         ['notifier ready', undefined],
+        ['listening', 'relay'],
         ['listening', 'http'],
         ['gateway secret generated', undefined],
         ['gateway identity', undefined],

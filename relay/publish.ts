@@ -1,0 +1,38 @@
+// PUBLISH: size, per-IP rate, id and signature (core verifyMessage), expiry, per-key rate,
+// the optional relay fee, then store (dedupe by id) and fan out to live subscriptions.
+// Each refusal is a RelayError whose code is the reason prefix of the ERROR frame.
+import { verifyMessage } from '../core/envelope.js';
+import { RelayError } from './errors.js';
+import { frames, type PublishFrame } from './frames.js';
+import type { RelayContext, RelayPeer } from './context.js';
+
+async function checkRate(ctx: RelayContext, key: string, max: number, who: string): Promise<void> {
+  const count = await ctx.counters.hit(key, ctx.limits.publishWindowMs);
+  if (count > max) throw new RelayError('rate_limited', `more than ${max} publishes per ${ctx.limits.publishWindowMs / 1000} s from ${who}`);
+}
+
+export async function handlePublish(ctx: RelayContext, peer: RelayPeer, frame: PublishFrame, frameBytes: number): Promise<void> {
+  const { limits } = ctx;
+  if (frameBytes > limits.maxMessageBytes) throw new RelayError('invalid', `oversize: frame of ${frameBytes} bytes exceeds ${limits.maxMessageBytes}`);
+  // Before any signature is checked, so a flood costs the relay no verification work.
+  await checkRate(ctx, `relay:publish:ip:${peer.ip}`, limits.publishesPerIp, 'this address');
+  const verified = verifyMessage(frame.message);
+  if (!verified.ok) throw new RelayError('invalid', verified.error.message.slice(0, 300));
+  const message = verified.message;
+  const nowMs = ctx.now();
+  if (message.expiry !== undefined && message.expiry <= Math.floor(nowMs / 1000)) {
+    throw new RelayError('invalid', `expired: expiry ${message.expiry} is in the past`);
+  }
+  // After verification, so nobody can spend another key's quota.
+  await checkRate(ctx, `relay:publish:key:${message.from}`, limits.publishesPerKey, 'this key');
+  if (ctx.admit) {
+    const admission = await ctx.admit(message);
+    if (!admission.accept) {
+      peer.send(frames.invoice({ ref: message.id, ...admission.invoice }));
+      throw new RelayError('payment_required', `relay fee of ${admission.invoice.amount} sats; pay the invoice and publish again`);
+    }
+  }
+  if (!(await ctx.store.insert(message, nowMs))) throw new RelayError('duplicate', 'already stored');
+  ctx.subscriptions.fanOut(message);
+  peer.send(frames.ok('PUBLISH', message.id));
+}
