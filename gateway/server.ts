@@ -2,6 +2,7 @@
 // listener (the admin socket, HTTP and the SMTP MX for now; submission, IMAP, JMAP and the
 // relay join here),
 // then stops them again in reverse order.
+import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Config } from '../config/schema.js';
 import type { IdentityDocument } from '../core/index.js';
@@ -128,7 +129,10 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const notifierLog = logger.child({ service: 'notifier' });
     notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
     logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
-    counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl } : {});
+    // Processes of one deployment share its database: the counters' namespace in Redis is
+    // derived from it, so other deployments on the same Redis do not count together.
+    const namespace = createHash('sha256').update(config.databaseUrl ?? config.dataDir).digest('hex').slice(0, 16);
+    counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {});
     relay = await startRelayServer({ host: config.listenHost, port: config.ports.relay, db, counters, logger: logger.child({ service: 'relay' }) }).catch((err: NodeJS.ErrnoException) => {
       const reason = (err.code === undefined ? undefined : LISTEN_FAILURES[err.code]) ?? err.message;
       throw new GatewayError('listen_failed', `cannot listen on ${config.listenHost}:${config.ports.relay} (relay): ${reason}`, { cause: err });

@@ -41,6 +41,18 @@ describe('Redis counters', () => {
     }
   });
 
+  it('keeps the counts of different namespaces (deployments sharing one Redis) apart', async () => {
+    const ns = randomBytes(6).toString('hex');
+    const [a, b, other] = await Promise.all([createRedisCounters(TEST_REDIS_URL, ns), createRedisCounters(TEST_REDIS_URL, ns), createRedisCounters(TEST_REDIS_URL, `${ns}x`)]);
+    try {
+      expect(await a.hit('login:ip:127.0.0.1', 60_000)).toBe(1);
+      expect(await b.hit('login:ip:127.0.0.1', 60_000)).toBe(2);
+      expect(await other.peek('login:ip:127.0.0.1')).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close(), other.close()]);
+    }
+  });
+
   it('fails to connect with storage_unavailable naming the URL without its password', async () => {
     await expect(createRedisCounters('redis://:hunter2@127.0.0.1:1')).rejects.toMatchObject({
       code: 'storage_unavailable',

@@ -54,8 +54,13 @@ export function createMemoryCounters(now: () => number = Date.now): Counters {
   };
 }
 
-/** Connects or rejects with `storage_unavailable` naming the URL with its password masked. */
-export async function createRedisCounters(url: string): Promise<Counters> {
+/**
+ * Connects or rejects with `storage_unavailable` naming the URL with its password masked.
+ * `namespace` separates deployments that share one Redis (the gateway passes one derived
+ * from its database, so the processes of one deployment count together and no others do).
+ */
+export async function createRedisCounters(url: string, namespace = ''): Promise<Counters> {
+  const prefix = `${COUNTER_PREFIX}${namespace === '' ? '' : `${namespace}:`}`;
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
@@ -82,21 +87,21 @@ export async function createRedisCounters(url: string): Promise<Counters> {
   return {
     hit: (key, windowMs) =>
       wrap(async () => {
-        const k = COUNTER_PREFIX + key;
+        const k = prefix + key;
         // INCR, then start the window only if the key has none yet (PEXPIRE NX, Redis 7).
         const results = await redis.multi().incr(k).pexpire(k, windowMs, 'NX').exec();
         const [err, value] = results?.[0] ?? [new Error('no reply'), 0];
         if (err) throw err;
         return Number(value);
       }),
-    peek: (key) => wrap(async () => Number((await redis.get(COUNTER_PREFIX + key)) ?? 0)),
-    reset: (key) => wrap(async () => void (await redis.del(COUNTER_PREFIX + key))),
+    peek: (key) => wrap(async () => Number((await redis.get(prefix + key)) ?? 0)),
+    reset: (key) => wrap(async () => void (await redis.del(prefix + key))),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
 
-export function createCounters(opts: { redisUrl?: string }): Promise<Counters> {
-  return opts.redisUrl ? createRedisCounters(opts.redisUrl) : Promise.resolve(createMemoryCounters());
+export function createCounters(opts: { redisUrl?: string; namespace?: string }): Promise<Counters> {
+  return opts.redisUrl ? createRedisCounters(opts.redisUrl, opts.namespace) : Promise.resolve(createMemoryCounters());
 }
