@@ -14,7 +14,7 @@ import { createTestSchema, type TestSchema } from '../test/helpers/databases.js'
 import { connectAdmin } from './admin/client.js';
 import { GatewayError } from './errors.js';
 import { createLogger } from './log.js';
-import { startGateway } from './server.js';
+import { redisNamespace, startGateway } from './server.js';
 import type { RunningGateway } from './server.js';
 import { VERSION } from './version.js';
 import { execFile } from 'node:child_process';
@@ -215,9 +215,12 @@ describe('startGateway', () => {
 describe('startGateway with REDIS_URL', () => {
   it('announces mail accepted over SMTP to other processes through Redis', async () => {
     const { logger, lines } = testLogger();
-    const gateway = await startGateway(testConfig({ REDIS_URL: TEST_REDIS_URL }), logger);
-    // Another gateway process, as far as Redis is concerned.
-    const other = await createNotifier({ redisUrl: TEST_REDIS_URL });
+    const config = testConfig({ REDIS_URL: TEST_REDIS_URL });
+    const gateway = await startGateway(config, logger);
+    // Another gateway process of the same deployment, as far as Redis is concerned; one of
+    // another deployment (another database) hears nothing.
+    const other = await createNotifier({ redisUrl: TEST_REDIS_URL, namespace: redisNamespace(config) });
+    const stranger = await createNotifier({ redisUrl: TEST_REDIS_URL, namespace: redisNamespace({ ...config, databaseUrl: `${config.databaseUrl!}x` }) });
     try {
       expect(lines.map((l) => JSON.parse(l) as { msg: string; transport?: string })).toContainEqual(expect.objectContaining({ msg: 'notifier ready', transport: 'redis' }));
       const db = await openPostgres(schema.url);
@@ -226,13 +229,17 @@ describe('startGateway with REDIS_URL', () => {
       const events: Array<{ userId: number; kind: string }> = [];
       const unsubscribe = other.subscribe(user.userId, (e) => events.push(e));
       await (unsubscribe as unknown as { ready: Promise<void> }).ready;
+      const overheard: unknown[] = [];
+      await stranger.subscribe(user.userId, (e) => overheard.push(e)).ready;
       const transport = nodemailer.createTransport({ host: '127.0.0.1', port: gateway.smtpPort, secure: false, ignoreTLS: true });
       await transport.sendMail({ envelope: { from: 'someone@sender.test', to: [user.address] }, raw: 'Subject: hi\r\n\r\nhello\r\n' });
       const deadline = Date.now() + 1000;
       while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(events).toEqual([expect.objectContaining({ userId: user.userId, kind: 'email' })]);
+      expect(overheard).toEqual([]);
       unsubscribe();
     } finally {
+      await stranger.close();
       await other.close();
       await gateway.close();
     }

@@ -127,11 +127,11 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
 
     // Changes are announced in-process, or over Redis to every gateway when REDIS_URL is set.
     const notifierLog = logger.child({ service: 'notifier' });
-    notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
+    // Processes of one deployment share its database: the Redis namespace of change events and
+    // counters is derived from it, so other deployments on the same Redis stay apart.
+    const namespace = redisNamespace(config);
+    notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
     logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
-    // Processes of one deployment share its database: the counters' namespace in Redis is
-    // derived from it, so other deployments on the same Redis do not count together.
-    const namespace = createHash('sha256').update(config.databaseUrl ?? config.dataDir).digest('hex').slice(0, 16);
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {});
     relay = await startRelayServer({ host: config.listenHost, port: config.ports.relay, db, counters, logger: logger.child({ service: 'relay' }) }).catch((err: NodeJS.ErrnoException) => {
       const reason = (err.code === undefined ? undefined : LISTEN_FAILURES[err.code]) ?? err.message;
@@ -258,6 +258,11 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     await closeAll();
     throw err;
   }
+}
+
+/** The Redis namespace of one deployment: derived from its database (the processes of a deployment share it). */
+export function redisNamespace(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
+  return createHash('sha256').update(config.databaseUrl ?? config.dataDir).digest('hex').slice(0, 16);
 }
 
 const LISTEN_FAILURES: Readonly<Record<string, string>> = {

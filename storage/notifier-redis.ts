@@ -37,15 +37,24 @@ export interface RedisNotifierOptions {
   /** Prefix of the two connections' CLIENT LIST names, to tell gateway processes apart. */
   name?: string;
   connectTimeoutMs?: number;
+  /**
+   * Separates deployments sharing one Redis: channels become `lnmp:changes:<namespace>:<userId>`,
+   * so one deployment never hears (or learns the user ids of) another's changes.
+   */
+  namespace?: string;
 }
 
-export function channelFor(userId: number): string {
-  return `${CHANNEL_PREFIX}${userId}`;
+function channelPrefix(namespace = ''): string {
+  return namespace === '' ? CHANNEL_PREFIX : `${CHANNEL_PREFIX}${namespace}:`;
 }
 
-function userIdOf(channel: string): number | undefined {
-  if (!channel.startsWith(CHANNEL_PREFIX)) return undefined;
-  const id = Number(channel.slice(CHANNEL_PREFIX.length));
+export function channelFor(userId: number, namespace = ''): string {
+  return `${channelPrefix(namespace)}${userId}`;
+}
+
+function userIdOf(channel: string, prefix: string): number | undefined {
+  if (!channel.startsWith(prefix)) return undefined;
+  const id = Number(channel.slice(prefix.length));
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
@@ -71,7 +80,7 @@ export async function createRedisNotifier(opts: RedisNotifierOptions): Promise<N
   // failing, so the set of channels held always ends up matching the local listeners.
   const subscriber = new Redis(opts.url, { ...common, connectionName: `${name}:sub`, maxRetriesPerRequest: null });
 
-  const notifier = new RedisNotifier(publisher, subscriber, opts.onError);
+  const notifier = new RedisNotifier(publisher, subscriber, opts.onError, opts.namespace ?? '');
   try {
     await notifier.connect();
   } catch (err) {
@@ -96,8 +105,10 @@ class RedisNotifier implements Notifier {
   /** Until both connections are up, errors belong to creation and are not reported. */
   #connected = false;
   #closing: Promise<void> | undefined;
+  readonly #namespace: string;
 
-  constructor(publisher: Redis, subscriber: Redis, onError: (err: Error) => void) {
+  constructor(publisher: Redis, subscriber: Redis, onError: (err: Error) => void, namespace: string) {
+    this.#namespace = namespace;
     this.#publisher = publisher;
     this.#subscriber = subscriber;
     this.#onError = onError;
@@ -118,7 +129,7 @@ class RedisNotifier implements Notifier {
     if (this.#closing) throw closedError('publish');
     const checked = checkedChangeEvent(event);
     try {
-      await this.#publisher.publish(channelFor(checked.userId), JSON.stringify(checked));
+      await this.#publisher.publish(channelFor(checked.userId, this.#namespace), JSON.stringify(checked));
     } catch (err) {
       throw new NotifierError('publish_failed', `cannot publish a change for user ${checked.userId} to Redis: ${describeCause(err)}`, {
         cause: err,
@@ -157,7 +168,7 @@ class RedisNotifier implements Notifier {
 
   /** SUBSCRIBE or UNSUBSCRIBE one user's channel; a failure is reported and rejects. */
   #channelCommand(command: 'subscribe' | 'unsubscribe', userId: number): Promise<void> {
-    const channel = channelFor(userId);
+    const channel = channelFor(userId, this.#namespace);
     const done = this.#subscriber[command](channel).then(
       () => undefined,
       (err: unknown) => {
@@ -172,7 +183,7 @@ class RedisNotifier implements Notifier {
   }
 
   #receive(channel: string, message: string): void {
-    const userId = userIdOf(channel);
+    const userId = userIdOf(channel, channelPrefix(this.#namespace));
     if (userId === undefined || this.#closing) return;
     const parsed = parsePayload(message, userId);
     if (!parsed.ok) {

@@ -50,13 +50,15 @@ export interface NotifierOptions {
    * malformed message was dropped, a connection dropped). Defaults to a process warning.
    */
   onError?: (err: Error) => void;
+  /** Separates deployments sharing one Redis (see RedisNotifierOptions.namespace). */
+  namespace?: string;
 }
 
 /** In-process without `redisUrl`; with it, rejects with `notifier_unavailable` if Redis cannot be reached. */
 export async function createNotifier(opts: NotifierOptions): Promise<Notifier> {
   const onError = opts.onError ?? warn;
   if (opts.redisUrl === undefined) return createMemoryNotifier({ onError });
-  return createRedisNotifier({ url: opts.redisUrl, onError });
+  return createRedisNotifier({ url: opts.redisUrl, onError, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) });
 }
 
 function warn(err: Error): void {
