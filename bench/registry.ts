@@ -1,5 +1,6 @@
 // The benchmarks `npm run bench -- NAME` knows.
 import { runCoreBench } from './core.js';
+import { runImapBench } from './imap.js';
 import { runSmtpBench } from './smtp.js';
 import { runStorageBench } from './storage.js';
 
@@ -7,4 +8,5 @@ export const BENCHMARKS: Record<string, () => Promise<void>> = {
   core: runCoreBench,
   storage: runStorageBench,
   smtp: runSmtpBench,
+  imap: runImapBench,
 };

@@ -195,6 +195,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
 }
 
+/** Bytes of the message header, the blank line that ends it included. */
+export function headerLength(raw: Uint8Array): number {
+  return headerEnd(raw, 0, raw.length);
+}
+
 /** The unfolded value of the first `name` field of the message header, if present. */
 export function headerValue(raw: Uint8Array, name: string): string | undefined {
   const end = headerEnd(raw, 0, raw.length);

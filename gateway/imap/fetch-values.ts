@@ -2,7 +2,7 @@
 // of the stored message, so they are exactly what was delivered; ENVELOPE, BODYSTRUCTURE
 // and BODY come from the engine's own MIME indexer.
 import type { MessageMeta } from '../../services/message-service.js';
-import { parseMime, sectionBytes, type MimePart } from './body-sections.js';
+import { headerLength, parseMime, sectionBytes, type MimePart } from './body-sections.js';
 import { indexer, type EngineSession, type FetchQueryItem } from './engine.js';
 
 /** Items that need the message bytes, not just the metadata row. */
@@ -14,6 +14,8 @@ interface Parsed {
   raw: Buffer;
   mime?: MimePart;
   tree?: unknown;
+  /** The engine's tree of the top-level header alone (enough for ENVELOPE). */
+  headerTree?: unknown;
 }
 
 export function fetchValues(query: readonly FetchQueryItem[], meta: MessageMeta, raw: Uint8Array | undefined, session: EngineSession): unknown[] {
@@ -45,8 +47,10 @@ function valueOf(item: FetchQueryItem, meta: MessageMeta, p: Parsed | undefined,
     case 'body':
       if (item.type === undefined) return engineValue(item, p, session);
       return partial(item, section(p, { path: item.path ?? '', type: item.type, ...(item.headers ? { headers: item.headers } : {}) }));
+    case 'envelope':
+      return envelopeValue(item, p, session);
     default:
-      // envelope, bodystructure
+      // bodystructure
       return engineValue(item, p, session);
   }
 }
@@ -69,4 +73,13 @@ function partial(item: FetchQueryItem, bytes: Buffer): Buffer {
 function engineValue(item: FetchQueryItem, p: Parsed, session: EngineSession): unknown {
   p.tree ??= indexer.parseMimeTree(p.raw);
   return session.getQueryResponse([item], { raw: p.raw, mimeTree: p.tree }, { acceptUTF8Enabled: session.isUTF8Enabled() })[0];
+}
+
+/**
+ * ENVELOPE is built from the top-level header only, so the engine is given a tree of those
+ * bytes: parsing the whole message was most of the time of `FETCH 1:* (ENVELOPE)`.
+ */
+function envelopeValue(item: FetchQueryItem, p: Parsed, session: EngineSession): unknown {
+  const tree = p.tree ?? (p.headerTree ??= indexer.parseMimeTree(p.raw.subarray(0, headerLength(p.raw))));
+  return session.getQueryResponse([item], { raw: p.raw, mimeTree: tree }, { acceptUTF8Enabled: session.isUTF8Enabled() })[0];
 }

@@ -1,6 +1,7 @@
 // FETCH and UID FETCH: metadata from the message rows, bytes decrypted in batches. A
 // non-PEEK body fetch in a read-write mailbox sets \Seen first, so the FLAGS the engine adds
-// to the response show it. Responses go out as each batch is ready, with backpressure.
+// to the response show it. Responses go out as each batch is ready, with backpressure, while
+// the next batch is read.
 import { once } from 'node:events';
 import type { MessageMeta } from '../../services/message-service.js';
 import { accountOf, type ImapContext } from './context.js';
@@ -32,9 +33,18 @@ async function fetch(ctx: ImapContext, sel: Selection, options: FetchOptions, se
   const account = accountOf(ctx, session);
   const withBody = needsBody(options.query);
   const batch = withBody ? IMAP_FETCH_BATCH : IMAP_FETCH_META_BATCH;
-  for (let i = 0; i < options.messages.length; i += batch) {
+  const load = (i: number): Promise<Array<MessageMeta & { raw?: Uint8Array }>> => {
     const uids = options.messages.slice(i, i + batch);
-    let rows: Array<MessageMeta & { raw?: Uint8Array }> = withBody ? await ctx.messages.fetch(account, sel.mailboxId, uids) : await ctx.messages.listByUid(account, sel.mailboxId, uids);
+    const rows = withBody ? ctx.messages.fetch(account, sel.mailboxId, uids) : ctx.messages.listByUid(account, sel.mailboxId, uids);
+    // Awaited below; until then a failure must not count as unhandled.
+    rows.catch(() => {});
+    return rows;
+  };
+  // The next batch is read from the database while this one is answered.
+  let next = load(0);
+  for (let i = 0; i < options.messages.length; i += batch) {
+    let rows = await next;
+    if (i + batch < options.messages.length) next = load(i + batch);
     if (options.changedSince) rows = rows.filter((m) => m.modseq > options.changedSince);
     if (options.markAsSeen) rows = await markSeen(ctx, sel, rows, session);
     for (const row of rows) {
