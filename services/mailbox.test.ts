@@ -94,6 +94,22 @@ describe.each(BACKENDS)('sealed mailbox on %s', (backend) => {
     expect(fetched.map((f) => Buffer.from(f.raw).toString())).toEqual(raws.map((r) => Buffer.from(r).toString()));
   });
 
+  it('answers SELECT with every UID in order and the keywords in use (system flags excluded), empty for an empty mailbox', async () => {
+    const u = await newUser();
+    const session = await u.session();
+    try {
+      const box = await mailboxes.byRole(session, 'archive');
+      expect(await messages.selectInfo(session, box.id)).toEqual({ uids: [], keywords: [] });
+      for (const flags of [['\\Seen', '$Label1'], ['\\Deleted', 'gone'], ['$Label1', 'work'], ['\\Flagged']]) {
+        await messages.append(session, box.id, mail({ subject: `s${flags.length}` }), { flags });
+      }
+      await messages.expunge(session, box.id);
+      expect(await messages.selectInfo(session, box.id)).toEqual({ uids: [1, 3, 4], keywords: ['$Label1', 'work'] });
+    } finally {
+      session.lock();
+    }
+  });
+
   it('gives 20 concurrent appends unique, strictly increasing UIDs', async () => {
     const u = await newUser();
     const s = await u.session();

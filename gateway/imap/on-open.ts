@@ -3,7 +3,7 @@
 import { accountOf, type ImapContext } from './context.js';
 import type { EngineSession } from './engine.js';
 import { answer } from './replies.js';
-import { keywordsOf, Selection } from './selection.js';
+import { Selection } from './selection.js';
 
 export interface OpenedMailbox {
   _id: Selection;
@@ -22,10 +22,9 @@ export function onOpen(ctx: ImapContext) {
       async () => {
         const account = accountOf(ctx, session);
         const mailbox = await ctx.mailboxes.byName(account, path);
-        const metas = await ctx.messages.list(account, mailbox.id);
-        const keywords = [...new Set(metas.flatMap((m) => keywordsOf(m.flags)))].sort();
+        const { uids, keywords } = await ctx.messages.selectInfo(account, mailbox.id);
         const selection = new Selection(session, mailbox.id, mailbox.uidvalidity, keywords);
-        return [true, { _id: selection, uidList: metas.map((m) => m.uid), uidValidity: mailbox.uidvalidity, uidNext: mailbox.uidnext, modifyIndex: mailbox.highestmodseq, flags: keywords }];
+        return [true, { _id: selection, uidList: uids, uidValidity: mailbox.uidvalidity, uidNext: mailbox.uidnext, modifyIndex: mailbox.highestmodseq, flags: keywords }];
       },
       (err, result, opened) => callback(err, result === true ? opened : result),
     );
