@@ -38,7 +38,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'ports.submission', env: 'LNMP_SUBMISSION_PORT', envKind: 'int', secret: 'none', description: 'SMTP submission port for mail clients' },
   { key: 'ports.imap', env: 'LNMP_IMAP_PORT', envKind: 'int', secret: 'none', description: 'IMAP port (STARTTLS)' },
   { key: 'ports.imaps', env: 'LNMP_IMAPS_PORT', envKind: 'int', secret: 'none', description: 'IMAP port with implicit TLS' },
-  { key: 'ports.http', env: 'LNMP_HTTP_PORT', envKind: 'int', secret: 'none', description: 'HTTP port (health check now; JMAP, pay page, autoconfig planned)' },
+  { key: 'ports.http', env: 'LNMP_HTTP_PORT', envKind: 'int', secret: 'none', description: 'HTTP port (health check, client autoconfig, MTA-STS, the gateway\'s identity document; JMAP and the pay page planned)' },
   { key: 'ports.submissions', env: 'LNMP_SUBMISSIONS_PORT', envKind: 'int', secret: 'none', unset: 'no implicit-TLS submission listener', description: 'SMTP submission port with implicit TLS (465 in production)' },
   { key: 'ports.relay', env: 'LNMP_RELAY_PORT', envKind: 'int', secret: 'none', description: 'WebSocket port of the embedded LNMP relay' },
   { key: 'lightning.backend', env: 'LNMP_LIGHTNING', envKind: 'string', secret: 'none', description: '`dev` (embedded, fake payments) or `lnd`' },
