@@ -136,6 +136,27 @@ describe('startGateway', () => {
     expect(JSON.parse(first)).toEqual({ type: 'CHALLENGE', challenge: expect.stringMatching(/^[0-9a-f]{32,}$/) as string });
   });
 
+  it('serves JMAP: the session resource with absolute URLs on the bound port, and Core/echo for a user', async () => {
+    gateway = await startGateway(testConfig(), testLogger().logger);
+    const db = await openPostgres(schema.url);
+    const address = `jmap-${Date.now()}@example.test`;
+    await new AccountService(db, { rng: systemRng, kdf: { N: 1024, r: 8, p: 1 } }).createUser({ address, password: 'password123' });
+    await db.close();
+    const authorization = `Basic ${Buffer.from(`${address}:password123`).toString('base64')}`;
+    const base = `http://127.0.0.1:${gateway.httpPort}`;
+    expect((await fetch(`${base}/.well-known/jmap`)).status).toBe(401);
+    const session = (await (await fetch(`${base}/.well-known/jmap`, { headers: { authorization } })).json()) as { apiUrl: string; username: string };
+    expect(session.username).toBe(address);
+    expect(session.apiUrl.startsWith(`${base}/`)).toBe(true);
+    const res = await fetch(session.apiUrl, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ using: ['urn:ietf:params:jmap:core'], methodCalls: [['Core/echo', { hello: 'world' }, 'c1']] }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { methodResponses: unknown }).methodResponses).toEqual([['Core/echo', { hello: 'world' }, 'c1']]);
+  });
+
   it('creates the data directory owner-only and serves the admin socket there', async () => {
     const { lines, logger } = testLogger();
     gateway = await startGateway(testConfig(), logger);

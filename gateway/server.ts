@@ -142,9 +142,21 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const httpLog = logger.child({ service: 'http' });
     // Filled in once the gateway identity is loaded below; served at /.well-known/lnmp.
     const published: { document?: IdentityDocument } = {};
-    const router = createGatewayRouter({ version: VERSION, setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)), identityDocument: () => published.document });
+    const messages = new MessageService(db, { rng: systemRng, notifier });
+    const mailboxes = new MailboxService(db, { rng: systemRng, notifier });
+    const throttle = new LoginThrottle(counters);
+    // JMAP session URLs: the HTTP port bound (known after listen) on the configured hostname,
+    // or on the listening address in development, where the demo hostname does not resolve.
+    let httpBase = '';
+    const router = createGatewayRouter({
+      version: VERSION,
+      setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)),
+      identityDocument: () => published.document,
+      jmap: { baseUrl: () => httpBase, accounts, throttle, mailboxes, messages, logger: logger.child({ service: 'jmap' }), rng: systemRng },
+    });
     const server = createHttpServer(router, httpLog);
     const httpPort = await listen(server, config.listenHost, config.ports.http, 'http');
+    httpBase = `http://${config.mode === 'development' ? config.listenHost : config.hostname}:${httpPort}`;
     http = server;
     // After a successful bind, server errors are rare and not fatal; an unhandled 'error'
     // event would crash the process with a stack trace.
@@ -156,7 +168,6 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const gatewayIdentity = await loadOrCreateGatewayIdentity(db, secret.bytes, systemRng);
     logger.info('gateway identity', { publicKey: gatewayIdentity.publicKey });
     published.document = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: config.relays, nowMs: Date.now(), rng: systemRng });
-    const messages = new MessageService(db, { rng: systemRng, notifier });
     const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
     const inbound = new InboundMail({ messages, gate: contactsGate(contacts), gateway: gatewayIdentity, rng: systemRng });
     const queue = new OutboundQueue(db, { gatewaySecret: secret.bytes, rng: systemRng });
@@ -173,7 +184,6 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     });
     outbound = worker;
     const submission = new SubmissionService({ db, accounts, inbound, contacts, queue, onQueued: () => worker.kick() });
-    const throttle = new LoginThrottle(counters);
 
     const tls = await loadTlsCredentials(config);
     if (tls.source === 'generated') logger.info('self-signed certificate generated', { hostname: config.hostname });
@@ -212,7 +222,6 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       logger.info('listening', { service, host: config.listenHost, port: listener.port });
     }
 
-    const mailboxes = new MailboxService(db, { rng: systemRng, notifier });
     const imapPorts: number[] = [];
     for (const [service, port] of [['imap', config.ports.imap], ['imaps', config.ports.imaps]] as const) {
       const listener = await startImapServer({

@@ -1,6 +1,7 @@
-// The HTTP front-end's route list. Later work adds JMAP, the pay page and the LNMP
-// .well-known routes here.
+// The HTTP front-end's route list. Later work adds the pay page and the LNMP .well-known
+// routes here.
 import type { IdentityDocument } from '../../core/index.js';
+import { jmapRoutes, type JmapDependencies } from '../jmap/routes.js';
 import type { ClientSetup } from './client-setup.js';
 import { createRouter } from './router.js';
 import type { Router } from './router.js';
@@ -17,6 +18,8 @@ export interface HttpDependencies {
   readonly setup: ClientSetup;
   /** The gateway's signed identity document, once loaded (served at /.well-known/lnmp). */
   readonly identityDocument?: () => IdentityDocument | undefined;
+  /** The JMAP session and API routes, when the gateway serves JMAP. */
+  readonly jmap?: JmapDependencies;
 }
 
 export function createGatewayRouter(deps: HttpDependencies): Router {
@@ -27,5 +30,6 @@ export function createGatewayRouter(deps: HttpDependencies): Router {
     mtaStsRoute(deps.setup),
     mobileconfigRoute(deps.setup),
     lnmpIdentityRoute(deps.identityDocument ?? (() => undefined)),
+    ...(deps.jmap ? jmapRoutes(deps.jmap) : []),
   ]);
 }

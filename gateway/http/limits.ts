@@ -9,8 +9,9 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Largest total size of request headers, in bytes. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 /**
- * Largest request body, in bytes. The only bodies served are Autodiscover requests (well
- * under 1 KiB); a larger body is answered 413 and the connection closed.
+ * Largest request body, in bytes, of routes that set no limit of their own (`Route.maxBodyBytes`;
+ * the JMAP API does). Those bodies are Autodiscover requests (well under 1 KiB); a larger body
+ * is answered 413 and the connection closed.
  */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** On shutdown, how long requests in flight may take before their connections are cut. */

@@ -64,4 +64,13 @@ describe('createRouter', () => {
     const router = createRouter([{ path: '/x', methods: { GET: ok, HEAD: ok, PUT: ok } }]);
     expect((await router(request('DELETE', '/x'))).headers['allow']).toBe('GET, HEAD, PUT');
   });
+
+  it('tells the server the body limit of routes that set one', () => {
+    const ok = (): HttpResponse => ({ status: 204, headers: {}, body: '' });
+    const tooLarge = (): HttpResponse => ({ status: 413, headers: {}, body: 'big' });
+    const router = createRouter([{ path: '/x', methods: { POST: ok } }, { path: '/api', methods: { POST: ok }, maxBodyBytes: 1000, tooLarge }]);
+    expect(router.bodyLimit?.('/x')).toBeUndefined();
+    expect(router.bodyLimit?.('/nope')).toBeUndefined();
+    expect(router.bodyLimit?.('/api')).toEqual({ maxBodyBytes: 1000, tooLarge });
+  });
 });

@@ -24,8 +24,10 @@ export function createHttpServer(router: Router, logger: Logger): Server {
 
 async function respond(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let body: Uint8Array | undefined;
+  // A route may set its own body limit (the JMAP API takes more than 64 KiB).
+  const limit = router.bodyLimit?.(pathOf(req) ?? '');
   try {
-    body = await readBody(req, MAX_BODY_BYTES);
+    body = await readBody(req, limit?.maxBodyBytes ?? MAX_BODY_BYTES);
   } catch (err) {
     // The client went away while sending; there is nobody to answer.
     logger.debug('request body not received', { method: req.method, err });
@@ -35,7 +37,8 @@ async function respond(router: Router, logger: Logger, req: IncomingMessage, res
   let response: HttpResponse;
   if (!body) {
     // The rest of the body is not read: the connection closes after the reply.
-    response = errorResponse('payload_too_large', { connection: 'close' });
+    const tooLarge = limit?.tooLarge?.();
+    response = tooLarge ? { ...tooLarge, headers: { ...tooLarge.headers, connection: 'close' } } : errorResponse('payload_too_large', { connection: 'close' });
   } else if (!request) {
     response = errorResponse('bad_request');
   } else {
@@ -90,7 +93,17 @@ function toHttpRequest(req: IncomingMessage, body: Uint8Array): HttpRequest | un
   } catch {
     return undefined;
   }
-  return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+  const remoteAddress = req.socket.remoteAddress;
+  return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, ...(remoteAddress === undefined ? {} : { remoteAddress }) };
+}
+
+/** The request's path, as toHttpRequest will see it; undefined when it is not parseable. */
+function pathOf(req: IncomingMessage): string | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://gateway.invalid').pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Stops accepting, lets requests in flight finish for up to SHUTDOWN_GRACE_MS, then cuts. */

@@ -7,8 +7,10 @@ export interface HttpRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The request body, read whole (at most MAX_BODY_BYTES) before routing; empty for most requests. */
+  /** The request body, read whole (at most MAX_BODY_BYTES, or the route's own limit) before routing; empty for most requests. */
   readonly body: Uint8Array;
+  /** The client's IP address (for login throttling), when the socket still knows it. */
+  readonly remoteAddress?: string;
 }
 
 export interface HttpResponse {
@@ -23,4 +25,8 @@ export type Handler = (request: HttpRequest) => HttpResponse | Promise<HttpRespo
 export interface Route {
   readonly path: string;
   readonly methods: Readonly<Partial<Record<string, Handler>>>;
+  /** A larger (or smaller) body limit than MAX_BODY_BYTES for this path, e.g. the JMAP API. */
+  readonly maxBodyBytes?: number;
+  /** The answer to a body over the limit, instead of the generic 413 (the connection still closes). */
+  readonly tooLarge?: () => HttpResponse;
 }

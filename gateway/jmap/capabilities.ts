@@ -1,0 +1,30 @@
+// The capabilities this server offers (RFC 8620 §2, RFC 8621 §1.3), as the session resource
+// shows them and as `using` is checked against.
+import { COLLATION_ALGORITHMS, MAX_CALLS_IN_REQUEST, MAX_CONCURRENT_REQUESTS, MAX_CONCURRENT_UPLOAD, MAX_OBJECTS_IN_GET, MAX_OBJECTS_IN_SET, MAX_SIZE_REQUEST, MAX_SIZE_UPLOAD } from './limits.js';
+
+export const CORE = 'urn:ietf:params:jmap:core';
+export const MAIL = 'urn:ietf:params:jmap:mail';
+
+export const KNOWN_CAPABILITIES: ReadonlySet<string> = new Set([CORE, MAIL]);
+
+export const CORE_CAPABILITY = {
+  maxSizeUpload: MAX_SIZE_UPLOAD,
+  maxConcurrentUpload: MAX_CONCURRENT_UPLOAD,
+  maxSizeRequest: MAX_SIZE_REQUEST,
+  maxConcurrentRequests: MAX_CONCURRENT_REQUESTS,
+  maxCallsInRequest: MAX_CALLS_IN_REQUEST,
+  maxObjectsInGet: MAX_OBJECTS_IN_GET,
+  maxObjectsInSet: MAX_OBJECTS_IN_SET,
+  collationAlgorithms: COLLATION_ALGORITHMS,
+} as const;
+
+/** The mail capability's account properties (RFC 8621 §1.3.1). */
+export const MAIL_ACCOUNT_CAPABILITY = {
+  /** Each Email is in exactly one mailbox (see ids.ts). */
+  maxMailboxesPerEmail: 1,
+  maxMailboxDepth: null,
+  maxSizeMailboxName: 255,
+  maxSizeAttachmentsPerEmail: MAX_SIZE_UPLOAD,
+  emailQuerySortOptions: ['receivedAt'],
+  mayCreateTopLevelMailbox: true,
+} as const;

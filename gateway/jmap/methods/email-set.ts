@@ -1,0 +1,200 @@
+// Email/set (RFC 8621 §4.6) for this slice: updates of `keywords` and `mailboxIds` (whole or
+// patched per key) and destroy. An Email is in exactly one mailbox here (see ids.ts), so a
+// mailboxIds update must leave exactly one: it is an IMAP MOVE, and the Email gets a new id.
+// Creating Emails is not served yet: each create answers `forbidden`.
+import { z } from 'zod';
+import { isServiceError } from '../../../services/errors.js';
+import type { MessageMeta } from '../../../services/message-service.js';
+import { MAIL } from '../capabilities.js';
+import { currentModseq, type MethodContext } from '../context.js';
+import { MethodError, setErrorOf, type SetError } from '../errors.js';
+import { mailboxIdOf, parseEmailId, parseMailboxId, type EmailRef } from '../ids.js';
+import { flagOf, hiddenFlags, isValidKeyword, keywordOf } from '../keywords.js';
+import { MAX_OBJECTS_IN_SET } from '../limits.js';
+import { defineMethod } from '../method.js';
+import { stateOf } from '../state.js';
+import { AccountId, Id } from './args.js';
+
+const Args = z.strictObject({
+  accountId: AccountId,
+  ifInState: z.string().nullish(),
+  create: z.record(z.string(), z.record(z.string(), z.unknown())).nullish(),
+  update: z.record(Id, z.record(z.string(), z.unknown())).nullish(),
+  destroy: z.array(Id).nullish(),
+});
+
+/** Attempts at a keyword update that an IMAP STORE keeps overtaking. */
+const STORE_ATTEMPTS = 3;
+
+class Refused extends Error {
+  constructor(readonly setError: SetError) {
+    super(setError.type);
+  }
+}
+
+export const emailSet = defineMethod('Email/set', MAIL, Args, async (args, ctx) => {
+  const create = Object.keys(args.create ?? {});
+  const update = Object.entries(args.update ?? {});
+  const destroy = [...new Set(args.destroy ?? [])];
+  if (create.length + update.length + destroy.length > MAX_OBJECTS_IN_SET) throw new MethodError('requestTooLarge', `at most ${MAX_OBJECTS_IN_SET} objects per /set`);
+  const oldState = stateOf(await currentModseq(ctx));
+  if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError('stateMismatch');
+
+  const notCreated: Record<string, SetError> = {};
+  for (const id of create) notCreated[id] = { type: 'forbidden', description: 'creating Emails is not supported yet' };
+
+  const updated: Record<string, null> = {};
+  const notUpdated: Record<string, SetError> = {};
+  const mailboxes = new Set((await ctx.mailboxes.list(ctx.account)).map((m) => m.id));
+  for (const [id, patch] of update) {
+    if (destroy.includes(id)) {
+      notUpdated[id] = { type: 'willDestroy' };
+      continue;
+    }
+    await attempt(notUpdated, id, async () => {
+      await updateEmail(ctx, lookup(id), patch, mailboxes);
+      updated[id] = null;
+    });
+  }
+
+  const destroyed: string[] = [];
+  const notDestroyed: Record<string, SetError> = {};
+  for (const id of destroy) {
+    await attempt(notDestroyed, id, async () => {
+      const ref = lookup(id);
+      await current(ctx, ref);
+      await ctx.messages.store(ctx.account, ref.mailboxId, [ref.uid], 'add', ['\\Deleted']);
+      await ctx.messages.expunge(ctx.account, ref.mailboxId, [ref.uid]);
+      destroyed.push(id);
+    });
+  }
+
+  return {
+    accountId: ctx.accountId,
+    oldState,
+    newState: stateOf(await currentModseq(ctx)),
+    created: null,
+    updated: update.length > 0 && Object.keys(updated).length > 0 ? updated : null,
+    destroyed: destroyed.length > 0 ? destroyed : null,
+    notCreated: create.length > 0 ? notCreated : null,
+    notUpdated: Object.keys(notUpdated).length > 0 ? notUpdated : null,
+    notDestroyed: Object.keys(notDestroyed).length > 0 ? notDestroyed : null,
+  };
+});
+
+async function attempt(errors: Record<string, SetError>, id: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    const setError = err instanceof Refused ? err.setError : setErrorOf(err);
+    if (!setError) throw err;
+    errors[id] = setError;
+  }
+}
+
+function lookup(id: string): EmailRef {
+  const ref = parseEmailId(id);
+  if (!ref) throw new Refused({ type: 'notFound' });
+  return ref;
+}
+
+async function current(ctx: MethodContext, ref: EmailRef): Promise<MessageMeta> {
+  const [meta] = await ctx.messages.listByUid(ctx.account, ref.mailboxId, [ref.uid]);
+  if (!meta) throw new Refused({ type: 'notFound' });
+  return meta;
+}
+
+interface Change {
+  /** Lowercased keywords after the update, when it touches keywords. */
+  keywords?: Set<string>;
+  /** The one mailbox after the update, when it touches mailboxIds. */
+  mailboxId?: number;
+}
+
+async function updateEmail(ctx: MethodContext, ref: EmailRef, patch: Record<string, unknown>, mailboxes: ReadonlySet<number>): Promise<void> {
+  let meta = await current(ctx, ref);
+  const change = readPatch(patch, meta, mailboxes);
+  if (change.keywords) {
+    for (let i = 0; ; i++) {
+      const flags = flagsWith(meta.flags, change.keywords);
+      const { failed } = await ctx.messages.store(ctx.account, ref.mailboxId, [ref.uid], 'set', flags, { unchangedSince: meta.modseq });
+      if (failed.length === 0) break;
+      // An IMAP STORE changed the message in between: apply the patch to what it has now.
+      if (i + 1 >= STORE_ATTEMPTS) throw new MethodError('serverFail', 'the message kept changing; try again');
+      meta = await current(ctx, ref);
+      Object.assign(change, readPatch(patch, meta, mailboxes));
+    }
+  }
+  if (change.mailboxId !== undefined && change.mailboxId !== ref.mailboxId) {
+    try {
+      await ctx.messages.copy(ctx.account, ref.mailboxId, [ref.uid], change.mailboxId, { move: true });
+    } catch (err) {
+      if (isServiceError(err, 'mailbox_not_found')) throw new Refused({ type: 'invalidProperties', properties: ['mailboxIds'] });
+      throw err;
+    }
+  }
+}
+
+function readPatch(patch: Record<string, unknown>, meta: MessageMeta, mailboxes: ReadonlySet<number>): Change {
+  const change: Change = {};
+  const keywords = new Set(meta.flags.map(keywordOf).filter((k): k is string => k !== undefined));
+  const inMailboxes = new Set([mailboxIdOf(meta.mailboxId)]);
+  let touchesKeywords = false;
+  let touchesMailboxes = false;
+  for (const [path, value] of Object.entries(patch)) {
+    const [property, ...rest] = path.split('/');
+    const key = rest.join('/').replace(/~1/g, '/').replace(/~0/g, '~');
+    if (property === 'keywords' && rest.length === 0) {
+      if (!isSetOfTrue(value) || !Object.keys(value).every(isValidKeyword)) throw invalid('keywords');
+      keywords.clear();
+      for (const k of Object.keys(value)) keywords.add(k.toLowerCase());
+      touchesKeywords = true;
+    } else if (property === 'keywords' && rest.length === 1) {
+      if (Object.hasOwn(patch, 'keywords')) throw new Refused({ type: 'invalidPatch', description: `${path} patches keywords, which is also set whole` });
+      if (!isValidKeyword(key) || (value !== true && value !== null)) throw invalid('keywords');
+      if (value === true) keywords.add(key.toLowerCase());
+      else keywords.delete(key.toLowerCase());
+      touchesKeywords = true;
+    } else if (property === 'mailboxIds' && rest.length === 0) {
+      if (!isSetOfTrue(value)) throw invalid('mailboxIds');
+      inMailboxes.clear();
+      for (const id of Object.keys(value)) inMailboxes.add(id);
+      touchesMailboxes = true;
+    } else if (property === 'mailboxIds' && rest.length === 1) {
+      if (Object.hasOwn(patch, 'mailboxIds')) throw new Refused({ type: 'invalidPatch', description: `${path} patches mailboxIds, which is also set whole` });
+      if (value !== true && value !== null) throw invalid('mailboxIds');
+      if (value === true) inMailboxes.add(key);
+      else inMailboxes.delete(key);
+      touchesMailboxes = true;
+    } else {
+      throw new Refused({ type: 'invalidProperties', properties: [property ?? path], description: `${path} cannot be changed here` });
+    }
+  }
+  if (touchesKeywords) change.keywords = keywords;
+  if (touchesMailboxes) {
+    const [only, ...more] = [...inMailboxes];
+    const id = parseMailboxId(only);
+    if (more.length > 0 || id === undefined || !mailboxes.has(id)) {
+      throw new Refused({ type: 'invalidProperties', properties: ['mailboxIds'], description: 'an Email is in exactly one existing mailbox' });
+    }
+    change.mailboxId = id;
+  }
+  return change;
+}
+
+/** The message's new flags: hidden flags kept, keywords as asked, existing flags keeping their case. */
+function flagsWith(flags: readonly string[], keywords: ReadonlySet<string>): string[] {
+  const existing = new Map(flags.flatMap((f) => {
+    const k = keywordOf(f);
+    return k === undefined ? [] : [[k, f] as const];
+  }));
+  return [...hiddenFlags(flags), ...[...keywords].map((k) => existing.get(k) ?? flagOf(k))];
+}
+
+function isSetOfTrue(value: unknown): value is Record<string, true> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => v === true);
+}
+
+function invalid(property: string): Refused {
+  return new Refused({ type: 'invalidProperties', properties: [property] });
+}

@@ -1,0 +1,38 @@
+// The session resource (RFC 8620 §2) of a logged-in user: capabilities with their limits,
+// the one account, and absolute URLs built from the configured base URL (not from the
+// request's Host header, which the client controls). Its `state` is a hash of the rest, so it
+// changes exactly when the resource does.
+import { createHash } from 'node:crypto';
+import type { AccountInfo } from '../../services/unlocked-account.js';
+import { CORE, CORE_CAPABILITY, MAIL, MAIL_ACCOUNT_CAPABILITY } from './capabilities.js';
+import { accountIdOf } from './ids.js';
+
+export const JMAP_PATHS = {
+  session: '/.well-known/jmap',
+  api: '/jmap/api',
+  download: '/jmap/download/{accountId}/{blobId}/{name}?type={type}',
+  upload: '/jmap/upload/{accountId}/',
+  eventSource: '/jmap/eventsource?types={types}&closeafter={closeafter}&ping={ping}',
+} as const;
+
+export function sessionResource(baseUrl: string, account: AccountInfo): Record<string, unknown> {
+  const base = baseUrl.replace(/\/+$/, '');
+  const accountId = accountIdOf(account.userId);
+  const session = {
+    capabilities: { [CORE]: CORE_CAPABILITY, [MAIL]: {} },
+    accounts: {
+      [accountId]: { name: account.address, isPersonal: true, isReadOnly: false, accountCapabilities: { [MAIL]: MAIL_ACCOUNT_CAPABILITY } },
+    },
+    primaryAccounts: { [MAIL]: accountId },
+    username: account.address,
+    apiUrl: `${base}${JMAP_PATHS.api}`,
+    downloadUrl: `${base}${JMAP_PATHS.download}`,
+    uploadUrl: `${base}${JMAP_PATHS.upload}`,
+    eventSourceUrl: `${base}${JMAP_PATHS.eventSource}`,
+  };
+  return { ...session, state: sessionStateOf(session) };
+}
+
+export function sessionStateOf(session: unknown): string {
+  return createHash('sha256').update(JSON.stringify(session)).digest('hex').slice(0, 16);
+}
