@@ -149,3 +149,43 @@ export class OutboundQueue {
     return { queued: row?.n ?? 0, oldestQueuedAt: row?.oldest_ms == null ? undefined : new Date(row.oldest_ms) };
   }
 }
+
+/** One outbound row as the operator sees it (`lnmp-gateway queue list`); never the body. */
+export interface QueueEntry {
+  readonly id: number;
+  readonly transport: OutboundTransport;
+  readonly recipient: string;
+  readonly envelopeFrom: string;
+  readonly attempts: number;
+  /** ISO 8601 times, so the entry reads the same in-process and over the admin socket. */
+  readonly queuedAt: string;
+  readonly nextAttempt: string;
+  readonly lastReply: string | null;
+}
+
+/** Queued rows, oldest first, at most `limit`. Needs no gateway secret: bodies are not read. */
+export async function listQueued(q: Queryable, limit: number): Promise<QueueEntry[]> {
+  const rows = await q.query<{ id: number; transport: OutboundTransport; recipient: string; envelope_from: string; attempts: number; queued_ms: number; next_ms: number; last_reply: string | null }>(
+    `SELECT o.id, o.transport, o.recipient, m.envelope_from, o.attempts, (extract(epoch FROM o.created_at) * 1000)::int8 AS queued_ms,
+            (extract(epoch FROM o.next_attempt) * 1000)::int8 AS next_ms, o.last_reply
+       FROM outbound o JOIN outbound_messages m ON m.id = o.message_id
+      WHERE o.state = 'queued' ORDER BY o.created_at, o.id LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    id: r.id, transport: r.transport, recipient: r.recipient, envelopeFrom: r.envelope_from, attempts: r.attempts,
+    queuedAt: new Date(r.queued_ms).toISOString(), nextAttempt: new Date(r.next_ms).toISOString(), lastReply: r.last_reply,
+  }));
+}
+
+/**
+ * Makes queued rows due now (the worker takes them on its next round); returns the ids it
+ * changed, in order. Rows already finished (sent or failed) are not touched: their bodies are gone.
+ */
+export async function retryNow(q: Queryable, ids: readonly number[], now: Date): Promise<number[]> {
+  const rows = await q.query<{ id: number }>(
+    "UPDATE outbound SET next_attempt = $2 WHERE id = ANY($1::int8[]) AND state = 'queued' RETURNING id",
+    [ids, now],
+  );
+  return rows.map((r) => r.id).sort((a, b) => a - b);
+}

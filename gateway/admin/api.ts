@@ -4,6 +4,7 @@
 import type { AccountInfo } from '../../services/unlocked-account.js';
 import type { UserSummary } from '../../services/account-service.js';
 import type { DnsRecord } from '../../services/domain-dns.js';
+import type { QueueEntry } from '../../services/outbound-queue.js';
 
 export interface DomainInfo {
   readonly id: number;
@@ -29,4 +30,11 @@ export interface AdminApi {
   listUsers(): Promise<UserSummary[]>;
   /** The records a hosted domain publishes; creates its DKIM key for the configured selector if missing. */
   domainDns(name: string): Promise<DnsRecord[]>;
+  /** Outbound rows still queued, oldest first (at most QUEUE_LIST_LIMIT). */
+  queueList(): Promise<QueueEntry[]>;
+  /** Makes the given queued rows due now; returns the ids that were queued. */
+  queueRetry(ids: readonly number[]): Promise<number[]>;
 }
+
+/** Most rows `queue list` shows. */
+export const QUEUE_LIST_LIMIT = 1000;

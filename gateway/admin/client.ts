@@ -10,6 +10,7 @@ import { MAX_REPLY_LINE_BYTES, MAX_SOCKET_PATH_BYTES, REQUEST_TIMEOUT_MS } from 
 import { encodeRequest, parseReply, type AdminOpName, type WireError } from './protocol.js';
 import type { UserSummary } from '../../services/account-service.js';
 import type { DnsRecord } from '../../services/domain-dns.js';
+import type { QueueEntry } from '../../services/outbound-queue.js';
 
 export interface AdminClient {
   readonly api: AdminApi;
@@ -113,6 +114,8 @@ function clientOn(socket: Socket, path: string, options: AdminClientOptions): Ad
       createUser: (input) => call('user.add', { ...input }) as Promise<CreatedUser>,
       listUsers: () => call('user.list') as Promise<UserSummary[]>,
       domainDns: (name) => call('domain.dns', { name }) as Promise<DnsRecord[]>,
+      queueList: () => call('queue.list') as Promise<QueueEntry[]>,
+      queueRetry: (ids) => call('queue.retry', { ids: [...ids] }) as Promise<number[]>,
     },
   };
 }

@@ -8,12 +8,13 @@ import { DkimKeys } from '../../services/dkim-keys.js';
 import { DomainDns } from '../../services/domain-dns.js';
 import { loadOrCreateGatewayIdentity } from '../../services/gateway-identity.js';
 import { mtaStsModeFor, mtaStsPolicy, mtaStsPolicyId } from '../../services/mta-sts.js';
+import { listQueued, retryNow } from '../../services/outbound-queue.js';
 import { systemRng } from '../../services/random.js';
 import type { Db } from '../../storage/db.js';
 import { loadGatewaySecret } from '../secret.js';
 import { generateDkimKey } from '../smtp/dkim.js';
 import { prepareDataDir } from '../storage.js';
-import type { AdminApi } from './api.js';
+import { QUEUE_LIST_LIMIT, type AdminApi } from './api.js';
 
 export function localAdminApi(config: Config, db: Db, accounts: AccountService): AdminApi {
   let dns: Promise<DomainDns> | undefined;
@@ -34,6 +35,8 @@ export function localAdminApi(config: Config, db: Db, accounts: AccountService):
     createUser: (input) => accounts.createUser(input),
     listUsers: () => accounts.listUsers(),
     domainDns: async (name) => (await domainDns()).records(name),
+    queueList: () => listQueued(db, QUEUE_LIST_LIMIT),
+    queueRetry: (ids) => retryNow(db, ids, new Date()),
   };
 }
 

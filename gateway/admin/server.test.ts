@@ -120,6 +120,21 @@ describe('admin socket', () => {
     }
   });
 
+  it('queue.list and queue.retry answer over the socket; bad ids are refused as arguments', async () => {
+    const server = await start();
+    const client = (await connectAdmin(server.path))!;
+    try {
+      expect(await client.api.queueList()).toEqual([]);
+      expect(await client.api.queueRetry([12345])).toEqual([]);
+      const c = await rawClient(server.path);
+      c.send('{"id":9,"op":"queue.retry","args":{"ids":[]}}\n');
+      expect(await c.reply()).toEqual({ id: 9, ok: false, error: { code: 'bad_request', message: 'invalid args for queue.retry: ids: Too small: expected array to have >=1 items' } });
+      c.socket.end();
+    } finally {
+      client.close();
+    }
+  });
+
   it('turns error replies back into the errors the service threw', async () => {
     const server = await start();
     const client = (await connectAdmin(server.path))!;
@@ -142,7 +157,7 @@ describe('admin socket', () => {
     expect(await c.reply()).toEqual({
       id: 2,
       ok: false,
-      error: { code: 'unknown_op', message: 'unknown op "mailbox.delete"; known: domain.add, domain.list, domain.dns, user.add, user.list' },
+      error: { code: 'unknown_op', message: 'unknown op "mailbox.delete"; known: domain.add, domain.list, domain.dns, user.add, user.list, queue.list, queue.retry' },
     });
     c.send('{"id":3,"op":"domain.add","args":{"name":7}}\n\n');
     expect(await c.reply()).toEqual({

@@ -4,7 +4,8 @@ import type { AdminOp } from './op.js';
 import { domainAdd } from './domain-add.js';
 import { domainDns } from './domain-dns.js';
 import { domainList } from './domain-list.js';
+import { queueList, queueRetry } from './queue.js';
 import { userAdd } from './user-add.js';
 import { userList } from './user-list.js';
 
-export const ADMIN_OPS: ReadonlyMap<string, AdminOp> = new Map([domainAdd, domainList, domainDns, userAdd, userList].map((op) => [op.name, op]));
+export const ADMIN_OPS: ReadonlyMap<string, AdminOp> = new Map([domainAdd, domainList, domainDns, userAdd, userList, queueList, queueRetry].map((op) => [op.name, op]));

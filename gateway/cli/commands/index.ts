@@ -9,6 +9,7 @@ import { register as registerDomainAdd } from './domain-add.js';
 import { register as registerDomainDns } from './domain-dns.js';
 import { register as registerDomainList } from './domain-list.js';
 import { register as registerKeygen } from './keygen.js';
+import { register as registerQueue } from './queue.js';
 import { register as registerStart } from './start.js';
 import { register as registerUserAdd } from './user-add.js';
 import { register as registerUserList } from './user-list.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDomainDns,
   registerUserAdd,
   registerUserList,
+  registerQueue,
   registerKeygen,
   registerAddress,
 ];
