@@ -28,14 +28,13 @@ import type { AdminApi } from './admin/api.js';
 import { adminSocketPath } from './admin/protocol.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { localAdminApi } from './admin/local-api.js';
-import { GatewayError } from './errors.js';
 import { clientSetupFrom } from './http/client-setup.js';
 import { createGatewayRouter } from './http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { systemResolver, type DNSResolver } from './smtp/authentication.js';
 import type { MxTiming } from './smtp/context.js';
-import type { Listener } from './listen.js';
+import { bindPort, listenFailed, type Listener } from './listen.js';
 import { startMxServer } from './smtp/mx-server.js';
 import { startImapServer } from './imap/imap-server.js';
 import { generateDkimKey } from './smtp/dkim.js';
@@ -134,8 +133,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {});
     relay = await startRelayServer({ host: config.listenHost, port: config.ports.relay, db, counters, logger: logger.child({ service: 'relay' }) }).catch((err: NodeJS.ErrnoException) => {
-      const reason = (err.code === undefined ? undefined : LISTEN_FAILURES[err.code]) ?? err.message;
-      throw new GatewayError('listen_failed', `cannot listen on ${config.listenHost}:${config.ports.relay} (relay): ${reason}`, { cause: err });
+      throw listenFailed(err, config.listenHost, config.ports.relay, 'relay');
     });
     logger.info('listening', { service: 'relay', host: config.listenHost, port: relay.port });
 
@@ -155,7 +153,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       jmap: { baseUrl: () => httpBase, accounts, throttle, mailboxes, messages, logger: logger.child({ service: 'jmap' }), rng: systemRng },
     });
     const server = createHttpServer(router, httpLog);
-    const httpPort = await listen(server, config.listenHost, config.ports.http, 'http');
+    const httpPort = await bindPort(server, () => server.address(), config.listenHost, config.ports.http, 'http');
     httpBase = `http://${config.mode === 'development' ? config.listenHost : config.hostname}:${httpPort}`;
     http = server;
     // After a successful bind, server errors are rare and not fatal; an unhandled 'error'
@@ -272,25 +270,4 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
 /** The Redis namespace of one deployment: derived from its database (the processes of a deployment share it). */
 export function redisNamespace(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
   return createHash('sha256').update(config.databaseUrl ?? config.dataDir).digest('hex').slice(0, 16);
-}
-
-const LISTEN_FAILURES: Readonly<Record<string, string>> = {
-  EADDRINUSE: 'address already in use',
-  EACCES: 'permission denied',
-  EADDRNOTAVAIL: 'address not available on this machine',
-};
-
-function listen(server: Server, host: string, port: number, service: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const reason = (err.code === undefined ? undefined : LISTEN_FAILURES[err.code]) ?? err.message;
-      reject(new GatewayError('listen_failed', `cannot listen on ${host}:${port} (${service}): ${reason}`, { cause: err }));
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
 }
