@@ -5,3 +5,4 @@ export * from './message-ids.js';
 export * from './attachments.js';
 export { mimeToContent, type MimeToContentOptions } from './mime-to-content.js';
 export { contentToMime, normaliseBodyText, type ContentToMimeOptions } from './content-to-mime.js';
+export { headerEnd, headerFields, type HeaderField } from './header-fields.js';

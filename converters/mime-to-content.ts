@@ -6,6 +6,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { MessageContentSchema, Limits, toBase64, type MessageContent } from '../core/index.js';
 import { contentDerivedAttachmentKey, toFileAttachment, type AttachmentKeyFn } from './attachments.js';
 import { ConverterError } from './errors.js';
+import { headerFields } from './header-fields.js';
 import { MimeLimits } from './limits.js';
 import { threadIdsOf } from './message-ids.js';
 import { truncateChars, truncateUtf8 } from './truncate.js';
@@ -65,12 +66,9 @@ export async function mimeToContent(raw: Uint8Array, opts: MimeToContentOptions 
 
 /** The decoded Subject from the top header section, read without a MIME parser. */
 function subjectOnly(buf: Buffer): { subject?: string } {
-  const head = buf.subarray(0, MimeLimits.MAX_FALLBACK_HEADER_BYTES).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const unfolded = (end === -1 ? head : head.slice(0, end)).replace(/\r?\n[ \t]/g, ' ');
-  const line = /^subject:[ \t]*(.*)$/im.exec(unfolded);
-  if (!line) return {};
-  const value = Buffer.from(line[1]!.trim(), 'latin1').toString('utf8');
+  const field = headerFields(buf.subarray(0, MimeLimits.MAX_FALLBACK_HEADER_BYTES)).find((f) => f.name === 'subject');
+  if (!field) return {};
+  const value = Buffer.from(field.value, 'latin1').toString('utf8');
   let decoded: string;
   try {
     decoded = libmime.decodeWords(value);

@@ -4,6 +4,7 @@
 import {
   aeadDecrypt, aeadEncrypt, concatBytes, isValidPrivateKey, ecdhX, fromBase64, fromHex, fromUtf8, hkdfSha256, isLnmpError, openMessage, publicKeyOf, utf8, verifyMessage, type Rng,
 } from '../core/index.js';
+import { headerFields } from '../converters/header-fields.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
 import { ServiceError } from './errors.js';
 
@@ -171,17 +172,4 @@ export function threadingIds(raw: Uint8Array): { messageId: string | undefined; 
   const messageId = first('message-id')?.match(MSGID_RE)?.[0];
   const refs = [...(first('references')?.match(MSGID_RE) ?? []), ...(first('in-reply-to')?.match(MSGID_RE) ?? [])];
   return { messageId, refs: [...new Set(refs)].filter((r) => r !== messageId) };
-}
-
-/** Unfolded header fields of an RFC 5322 message (names lowercased). */
-export function headerFields(raw: Uint8Array): Array<{ name: string; value: string }> {
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const head = end === -1 ? text : text.slice(0, end);
-  const fields: Array<{ name: string; value: string }> = [];
-  for (const line of head.replace(/\r?\n[ \t]/g, ' ').split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon > 0) fields.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
-  }
-  return fields;
 }

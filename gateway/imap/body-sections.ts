@@ -1,6 +1,7 @@
 // BODY[section] over the stored bytes: locates RFC 3501 sections (HEADER, TEXT, MIME,
 // HEADER.FIELDS, numbered parts, nested message/rfc822) as byte ranges of the original
 // message, so every section is a slice of exactly what was delivered. Pure: no I/O.
+import { headerEnd, headerFields, nextLine } from '../../converters/header-fields.js';
 
 /** Deepest MIME nesting followed; deeper parts are treated as opaque bodies. */
 export const MAX_MIME_DEPTH = 32;
@@ -88,49 +89,7 @@ function childAt(part: MimePart, n: number): MimePart | undefined {
   return n === 1 ? part : undefined;
 }
 
-/** Offset after the blank line that ends the header at `start` (or `end` without one). */
-function headerEnd(raw: Uint8Array, start: number, end: number): number {
-  let i = start;
-  // An entity that starts with an empty line has an empty header.
-  if (raw[i] === LF) return i + 1;
-  if (raw[i] === CR && raw[i + 1] === LF) return i + 2;
-  for (; i < end; i++) {
-    if (raw[i] !== LF) continue;
-    if (raw[i + 1] === LF && i + 1 < end) return i + 2;
-    if (raw[i + 1] === CR && raw[i + 2] === LF && i + 2 < end) return i + 3;
-  }
-  return end;
-}
 
-interface HeaderField {
-  name: string;
-  value: string;
-  /** Byte range of the whole field, continuation lines and line end included. */
-  start: number;
-  end: number;
-}
-
-function headerFields(raw: Uint8Array, start: number, end: number): HeaderField[] {
-  const fields: HeaderField[] = [];
-  let i = start;
-  while (i < end) {
-    const lineEnd = nextLine(raw, i, end);
-    // The blank line ends the header.
-    if (lineEnd - i <= 2 && (raw[i] === LF || (raw[i] === CR && raw[i + 1] === LF))) break;
-    let fieldEnd = lineEnd;
-    while (fieldEnd < end && (raw[fieldEnd] === 0x20 || raw[fieldEnd] === 0x09)) fieldEnd = nextLine(raw, fieldEnd, end);
-    const text = Buffer.from(raw.buffer, raw.byteOffset + i, fieldEnd - i).toString('latin1');
-    const colon = text.indexOf(':');
-    if (colon > 0) fields.push({ name: text.slice(0, colon).trim().toLowerCase(), value: text.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, '').trim(), start: i, end: fieldEnd });
-    i = fieldEnd;
-  }
-  return fields;
-}
-
-function nextLine(raw: Uint8Array, i: number, end: number): number {
-  while (i < end && raw[i] !== LF) i++;
-  return Math.min(i + 1, end);
-}
 
 function parseContentType(value: string): { type: string; boundary: string | undefined } {
   const semi = value.indexOf(';');

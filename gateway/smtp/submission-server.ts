@@ -9,7 +9,7 @@ import { toHex, type Rng } from '../../core/index.js';
 import type { AccountService } from '../../services/account-service.js';
 import { isServiceError } from '../../services/errors.js';
 import type { LoginThrottle } from '../../services/login-throttle.js';
-import { headerFields } from '../../services/message-crypto.js';
+import { headerFields } from '../../converters/header-fields.js';
 import type { RecipientRoute, SubmissionService } from '../../services/submission.js';
 import type { UnlockedAccount } from '../../services/unlocked-account.js';
 import type { Logger } from '../log.js';
