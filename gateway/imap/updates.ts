@@ -4,7 +4,7 @@
 // (expunged since), so any gateway process's change is seen, and a lost event is covered
 // by the next one. Changes this connection made and already answered are marked `ignore`.
 import { accountOf, type ImapContext } from './context.js';
-import type { EngineNotifier, EngineSession, EngineUpdate } from './engine.js';
+import type { EngineNotifier, EngineSelected, EngineSession, EngineUpdate } from './engine.js';
 import { isSelection, type Selection } from './selection.js';
 
 type EngineListener = (message?: { command: string; mailbox?: unknown }) => void;
@@ -78,11 +78,7 @@ async function updatesFor(ctx: ImapContext, sel: Selection, modifyIndex: number)
     ctx.messages.list(account, sel.mailboxId, { changedSince: modifyIndex }),
     ctx.messages.expungedSince(account, sel.mailboxId, modifyIndex),
   ]);
-  // What the client knows of: the UID list plus EXISTS already queued but not yet sent.
-  const known = new Set(selected.uidList);
-  for (const n of selected.notifications) if (n.command === 'EXISTS') known.add(n.uid);
-  let maxKnown = 0;
-  for (const uid of known) if (uid > maxKnown) maxKnown = uid;
+  const { known, maxKnown } = knownUids(selected);
 
   const updates: EngineUpdate[] = [];
   for (const e of expunged) if (known.has(e.uid)) updates.push({ command: 'EXPUNGE', uid: e.uid, modseq: e.modseq });
@@ -119,9 +115,15 @@ async function updatesFor(ctx: ImapContext, sel: Selection, modifyIndex: number)
 export function announceAppended(session: EngineSession, mailboxId: number, uid: number, modseq: number): void {
   const selected = session.selected;
   if (!selected || !isSelection(selected.mailbox) || selected.mailbox.mailboxId !== mailboxId) return;
-  let maxKnown = 0;
-  for (const known of selected.uidList) if (known > maxKnown) maxKnown = known;
-  for (const n of selected.notifications) if (n.command === 'EXISTS' && n.uid > maxKnown) maxKnown = n.uid;
-  if (uid <= maxKnown) return;
+  if (uid <= knownUids(selected).maxKnown) return;
   selected.notifications.push({ command: 'EXISTS', uid, modseq });
+}
+
+/** What the client knows of: the UID list plus EXISTS already queued but not yet sent. */
+function knownUids(selected: EngineSelected): { known: Set<number>; maxKnown: number } {
+  const known = new Set(selected.uidList);
+  for (const n of selected.notifications) if (n.command === 'EXISTS') known.add(n.uid);
+  let maxKnown = 0;
+  for (const uid of known) if (uid > maxKnown) maxKnown = uid;
+  return { known, maxKnown };
 }
