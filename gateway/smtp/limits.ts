@@ -19,6 +19,8 @@ export const MX_MAX_RECIPIENTS = 100;
  * smtp-server's own default (16 KB) is sized for AUTH tokens, and the MX has no AUTH.
  */
 export const MX_MAX_COMMAND_LINE_BYTES = 2_048;
+/** Longest command line on submission: AUTH PLAIN carries address and password in one line. */
+export const SUBMISSION_MAX_COMMAND_LINE_BYTES = 8 * 1024;
 /** Concurrent connections before new ones are refused with 421. */
 export const MX_MAX_CLIENTS = 1_000;
 /** Idle time before a session is closed (RFC 5321 §4.5.3.2.7 suggests at least 5 minutes). */

@@ -15,14 +15,11 @@ import type { UnlockedAccount } from '../../services/unlocked-account.js';
 import type { Logger } from '../log.js';
 import type { TlsCredentials } from '../tls.js';
 import { hasBareLf } from './bare-newline.js';
-import { MX_CLOSE_TIMEOUT_MS, MX_MAX_CLIENTS, MX_MAX_COMMAND_LINE_BYTES, MX_MAX_MESSAGE_BYTES, MX_MAX_RECIPIENTS, MX_SOCKET_TIMEOUT_MS } from './limits.js';
+import { MX_CLOSE_TIMEOUT_MS, MX_MAX_CLIENTS, MX_MAX_MESSAGE_BYTES, MX_MAX_RECIPIENTS, MX_SOCKET_TIMEOUT_MS, SUBMISSION_MAX_COMMAND_LINE_BYTES } from './limits.js';
 import { listenServer, type Listener } from '../listen.js';
 import { readMessage } from './read-message.js';
 import { replies, replyForError, type SmtpReply } from './replies.js';
 import { receivedHeader, rfc5322Date } from './trace-headers.js';
-
-/** AUTH needs more than the MX's command line: a PLAIN token carries address and password. */
-const SUBMISSION_MAX_COMMAND_LINE_BYTES = 8 * 1024;
 
 export interface SubmissionServerOptions {
   readonly host: string;
@@ -62,7 +59,7 @@ export async function startSubmissionServer(opts: SubmissionServerOptions): Prom
     allowInsecureAuth: true,
     size: ctx.maxMessageBytes,
     maxClients: MX_MAX_CLIENTS,
-    maxCommandLength: Math.max(MX_MAX_COMMAND_LINE_BYTES, SUBMISSION_MAX_COMMAND_LINE_BYTES),
+    maxCommandLength: SUBMISSION_MAX_COMMAND_LINE_BYTES,
     socketTimeout: MX_SOCKET_TIMEOUT_MS,
     closeTimeout: MX_CLOSE_TIMEOUT_MS,
     hideENHANCEDSTATUSCODES: true,
