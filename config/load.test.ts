@@ -46,6 +46,7 @@ describe('defaults', () => {
       dns: { servers: [] },
       outbound: { port: 25, giveUpHours: 120, perDomainConcurrency: 5 },
       dkim: { selector: 'lnmp1' },
+      postage: { strangerSats: 100, acquaintanceSats: 10, prioritySats: 1000, surgeUnread: 100, invoiceExpiryMinutes: 1440, autoReplyWindowMinutes: 1440, settleMarginMinutes: 60, defaultAction: 'settle' },
       workers: 1,
       relays: [],
       logLevel: 'info',

@@ -34,6 +34,12 @@ export const EXPECTED = {
   hours: 'expected a whole number of hours, at least 1',
   concurrency: 'expected an integer 1-100',
   workers: 'expected an integer 1-64',
+  sats: 'expected a whole number of satoshis, 0-100000000',
+  positiveSats: 'expected a whole number of satoshis, 1-100000000',
+  minutes: 'expected a whole number of minutes, 1-10080',
+  unread: 'expected an integer 1-1000000',
+  postageAction: 'expected "settle" or "cancel"',
+  publicUrl: 'expected an http:// or https:// URL without a path, e.g. https://mail.example.com',
 } as const;
 
 const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -49,6 +55,13 @@ function isHost(value: string): boolean {
 
 function isPort(text: string): boolean {
   return /^\d{1,5}$/.test(text) && Number(text) <= MAX_PORT;
+}
+
+/** The gateway's public web address: scheme, host and optional port, nothing after. */
+function isPublicUrl(value: string): boolean {
+  if (!hasProtocol(value, ['http:', 'https:'])) return false;
+  const url = new URL(value);
+  return (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '' && url.username === '' && !value.endsWith('/');
 }
 
 /** `host:port` or `[ipv6]:port`, as LND's gRPC socket is written. */
@@ -149,6 +162,32 @@ const outboundSchema = z
   )
   .prefault({});
 
+/** The most postage a price may ask: 1 BTC. */
+export const MAX_POSTAGE_SATS = 100_000_000;
+const sats = (fallback: number, min = 0) =>
+  z.int({ error: min === 0 ? EXPECTED.sats : EXPECTED.positiveSats })
+    .min(min, { error: min === 0 ? EXPECTED.sats : EXPECTED.positiveSats })
+    .max(MAX_POSTAGE_SATS, { error: min === 0 ? EXPECTED.sats : EXPECTED.positiveSats })
+    .default(fallback);
+const minutes = (fallback: number) => z.int({ error: EXPECTED.minutes }).min(1, { error: EXPECTED.minutes }).max(10_080, { error: EXPECTED.minutes }).default(fallback);
+
+/** The gateway's postage defaults (each user may set their own prices) and its timings. */
+const postageSchema = z
+  .strictObject(
+    {
+      strangerSats: sats(100),
+      acquaintanceSats: sats(10),
+      prioritySats: sats(1000, 1),
+      surgeUnread: z.int({ error: EXPECTED.unread }).min(1, { error: EXPECTED.unread }).max(1_000_000, { error: EXPECTED.unread }).default(100),
+      invoiceExpiryMinutes: minutes(1440),
+      autoReplyWindowMinutes: minutes(1440),
+      settleMarginMinutes: minutes(60),
+      defaultAction: z.enum(['settle', 'cancel'], { error: EXPECTED.postageAction }).default('settle'),
+    },
+    objectError,
+  )
+  .prefault({});
+
 const dkimSchema = z
   .strictObject({ selector: matching(EXPECTED.selector, (v) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(v)).default('lnmp1') }, objectError)
   .prefault({});
@@ -169,6 +208,8 @@ export const configSchema = z
       dns: dnsSchema,
       outbound: outboundSchema,
       dkim: dkimSchema,
+      postage: postageSchema,
+      publicUrl: matching(EXPECTED.publicUrl, isPublicUrl).optional(),
       workers: z.int({ error: EXPECTED.workers }).min(1, { error: EXPECTED.workers }).max(64, { error: EXPECTED.workers }).default(1),
       gatewaySecret: z.string({ error: EXPECTED.secret }).min(32, { error: EXPECTED.secret }).optional(),
       relays: z

@@ -6,3 +6,4 @@ export * from './attachments.js';
 export { mimeToContent, type MimeToContentOptions } from './mime-to-content.js';
 export { contentToMime, normaliseBodyText, type ContentToMimeOptions } from './content-to-mime.js';
 export { headerEnd, headerFields, type HeaderField } from './header-fields.js';
+export * from './postage-reply.js';

@@ -1,6 +1,7 @@
-// A small structured logger: one JSON object per line (time, level, msg, fields) so logs
-// can be shipped and queried as they are. Field values pass through a redactor, so a
-// secret handed to the logger by mistake is masked rather than written out.
+// The structured logger: pino's JSON lines (level, time, pid, hostname, fields, msg) behind a
+// small interface, so they can be shipped and queried as they are. Field values pass through
+// a redactor first, so a secret handed to the logger by mistake is masked, never written out.
+import { pino, type DestinationStream } from 'pino';
 import { MASK, maskUrlPassword } from '../config/mask.js';
 import type { LogLevel } from '../config/schema.js';
 
@@ -22,13 +23,14 @@ export interface LoggerOptions {
   readonly now?: () => Date;
 }
 
-const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
-
 /** Field names whose values are never written. */
 const SECRET_FIELD = /^(password|passphrase|secret|token|macaroon|authorization|cookie|preimage|mnemonic|seed|private_?key)$/i;
 
 /** How deep nested fields are followed before being cut off. */
 const MAX_FIELD_DEPTH = 5;
+
+/** Keys every line has (pino's); fields may not overwrite them. */
+const RESERVED = new Set(['time', 'level', 'msg', 'pid', 'hostname']);
 
 function redact(key: string, value: unknown, depth: number): unknown {
   if (SECRET_FIELD.test(key)) return MASK;
@@ -44,25 +46,40 @@ function redact(key: string, value: unknown, depth: number): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(k, v, depth + 1)]));
 }
 
+/** Redacted fields without the reserved keys. */
+function clean(fields: LogFields): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (!RESERVED.has(k)) out[k] = redact(k, v, 1);
+  return out;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
   const now = options.now ?? (() => new Date());
-  const threshold = RANK[options.level];
+  const destination: DestinationStream = { write };
+  const root = pino(
+    {
+      level: options.level,
+      // Level names, not pino's numbers: operators and the tests read "info".
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: () => `,"time":"${now().toISOString()}"`,
+      // Fields are redacted above (Errors become name, message and code); pino's own err
+      // serializer, on by default, would add a type and the stack.
+      serializers: { err: (value: unknown) => value },
+    },
+    destination,
+  );
 
-  const make = (base: LogFields): Logger => {
-    const log = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
-      if (RANK[level] < threshold) return;
-      const extra = redact('', { ...base, ...fields }, 0) as Record<string, unknown>;
-      // Fields may not overwrite the three keys every line has.
-      const { time: _time, level: _level, msg: _msg, ...rest } = extra;
-      write(`${JSON.stringify({ time: now().toISOString(), level, msg, ...rest })}\n`);
-    };
+  // Child fields are kept here and merged into each line rather than bound with pino's
+  // child(): pino would write a key twice when a child or a line repeats one.
+  const make = (base: Record<string, unknown>): Logger => {
+    const line = (fields: LogFields | undefined) => (fields === undefined ? base : { ...base, ...clean(fields) });
     return {
-      debug: (msg, fields) => log('debug', msg, fields),
-      info: (msg, fields) => log('info', msg, fields),
-      warn: (msg, fields) => log('warn', msg, fields),
-      error: (msg, fields) => log('error', msg, fields),
-      child: (fields) => make({ ...base, ...fields }),
+      debug: (msg, fields) => root.debug(line(fields), msg),
+      info: (msg, fields) => root.info(line(fields), msg),
+      warn: (msg, fields) => root.warn(line(fields), msg),
+      error: (msg, fields) => root.error(line(fields), msg),
+      child: (fields) => make({ ...base, ...clean(fields) }),
     };
   };
   return make({});

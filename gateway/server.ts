@@ -4,6 +4,7 @@
 // then stops them again in reverse order.
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config } from '../config/schema.js';
 import type { IdentityDocument } from '../core/index.js';
 import { AccountService } from '../services/account-service.js';
@@ -17,7 +18,12 @@ import { DkimKeys } from '../services/dkim-keys.js';
 import { LoginThrottle } from '../services/login-throttle.js';
 import { deliverSystemMail } from '../services/system-mail.js';
 import { OutboundQueue } from '../services/outbound-queue.js';
-import { contactsGate } from '../services/postage.js';
+import { PostageService } from '../services/postage-service.js';
+import { DevLightningBackend } from '../lightning/dev-backend.js';
+import type { LightningBackend } from '../lightning/backend.js';
+import { openLightning } from './postage/lightning.js';
+import { lazyPaySource } from './postage/pay-source.js';
+import { startPostageWorker, type PostageWorker } from './postage/worker.js';
 import { SubmissionService } from '../services/submission.js';
 import { createCounters, type Counters } from '../storage/counters.js';
 import { startRelayServer, type RunningRelay } from '../relay/server.js';
@@ -28,9 +34,13 @@ import type { AdminApi } from './admin/api.js';
 import { adminSocketPath } from './admin/protocol.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { localAdminApi } from './admin/local-api.js';
+import type { RunningPostage } from './admin/postage-admin.js';
+import { StatusBoard } from './admin/status.js';
 import { clientSetupFrom } from './http/client-setup.js';
 import { createGatewayRouter } from './http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from './http/server.js';
+import type { ReadinessCheck } from './http/routes/readyz.js';
+import { countingFailures, createGatewayMetrics, postageTotals, timedDb } from './metrics.js';
 import type { Logger } from './log.js';
 import { systemResolver, type DNSResolver } from './smtp/authentication.js';
 import type { MxTiming } from './smtp/context.js';
@@ -85,6 +95,8 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   let counters: Counters | undefined;
   let outbound: OutboundWorker | undefined;
   let relay: RunningRelay | undefined;
+  let lightning: LightningBackend | undefined;
+  let postageWorker: PostageWorker | undefined;
   const quietly = (service: string, close: () => Promise<void>) => close().catch((err: unknown) => logger.error('close failed', { service, err }));
   // Front-ends close before the storage their requests use.
   const closeAll = async () => {
@@ -92,7 +104,9 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     await Promise.all(smtp.map((s) => quietly('smtp', () => s.close())));
     if (r) await quietly('relay', () => r.close());
     // After the listeners (nothing new is queued), before the notifier and storage its DSNs use.
+    if (postageWorker) await quietly('postage', () => postageWorker!.close());
     if (o) await quietly('outbound', () => o.close());
+    if (lightning) await quietly('lightning', () => lightning!.close());
     if (h) await quietly('http', () => closeHttpServer(h));
     if (a) await quietly('admin', () => a.close());
     if (n) await quietly('notifier', () => n.close());
@@ -101,6 +115,10 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   };
   try {
     prepareDataDir(config.dataDir);
+    // The postage service, once the gateway secret is loaded (below); the admin API and the pay page ask it.
+    const postageRef: { service?: PostageService; running?: RunningPostage } = {};
+    // What `lnmp-gateway status` reads; filled in once every listener is bound.
+    const board = new StatusBoard(config, VERSION);
     // The admin socket opens before the database: it claims the data directory (an embedded
     // database may be opened by one process only), and requests wait until storage is ready.
     let apiReady!: (api: AdminApi) => void;
@@ -114,11 +132,15 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       logger.info('listening', { service: 'admin', path: admin.path });
     }
 
+    // Metrics first, so storage is timed from its first query.
+    const metrics = createGatewayMetrics({ logger: logger.child({ service: 'metrics' }) });
     try {
-      db = await openStorage(config);
+      const storage = timedDb(await openStorage(config), metrics.observeQuery);
+      db = storage;
+      metrics.collectFrom({ postage: () => postageTotals(storage) });
       accounts = new AccountService(db, { rng: systemRng });
       if (await accounts.ensureDomain(config.domain)) logger.info('domain added', { domain: config.domain });
-      apiReady(localAdminApi(config, db, accounts));
+      apiReady(localAdminApi(config, db, accounts, { status: board.read, postage: () => postageRef.running }));
     } catch (err) {
       apiFailed(err);
       throw err;
@@ -132,7 +154,15 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
     logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {});
-    relay = await startRelayServer({ host: config.listenHost, port: config.ports.relay, db, counters, logger: logger.child({ service: 'relay' }) }).catch((err: NodeJS.ErrnoException) => {
+    relay = await startRelayServer({
+      host: config.listenHost,
+      port: config.ports.relay,
+      db,
+      counters,
+      logger: logger.child({ service: 'relay' }),
+      onConnection: board.countRelayConnections(() => metrics.connectionOpened('relay')),
+      observePublish: metrics.observePublish,
+    }).catch((err: NodeJS.ErrnoException) => {
       throw listenFailed(err, config.listenHost, config.ports.relay, 'relay');
     });
     logger.info('listening', { service: 'relay', host: config.listenHost, port: relay.port });
@@ -143,6 +173,12 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const messages = new MessageService(db, { rng: systemRng, notifier });
     const mailboxes = new MailboxService(db, { rng: systemRng, notifier });
     const throttle = new LoginThrottle(counters);
+    // /readyz: the database, Redis when configured (a GET through the counters' connection).
+    const ready = { db, counters };
+    const readiness: Record<string, ReadinessCheck> = {
+      database: () => ready.db.query('SELECT 1'),
+      ...(config.redisUrl ? { redis: () => ready.counters.peek('readyz') } : {}),
+    };
     // JMAP session URLs: the HTTP port bound (known after listen) on the configured hostname,
     // or on the listening address in development, where the demo hostname does not resolve.
     let httpBase = '';
@@ -150,9 +186,14 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       version: VERSION,
       setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)),
       identityDocument: () => published.document,
-      jmap: { baseUrl: () => httpBase, accounts, throttle, mailboxes, messages, logger: logger.child({ service: 'jmap' }), rng: systemRng },
+      // The postage service exists once the gateway secret is loaded (below); until then no page exists.
+      pay: { source: lazyPaySource(() => postageRef.service), devMode: config.lightning.backend === 'dev' },
+      jmap: { baseUrl: () => httpBase, accounts, throttle: countingFailures(throttle, () => metrics.authFailed('jmap')), mailboxes, messages, logger: logger.child({ service: 'jmap' }), rng: systemRng },
+      metrics,
+      readiness,
     });
     const server = createHttpServer(router, httpLog);
+    server.on('connection', (socket: Socket) => socket.once('close', metrics.connectionOpened('http')));
     const httpPort = await bindPort(server, () => server.address(), config.listenHost, config.ports.http, 'http');
     httpBase = `http://${config.mode === 'development' ? config.listenHost : config.hostname}:${httpPort}`;
     http = server;
@@ -167,8 +208,36 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     logger.info('gateway identity', { publicKey: gatewayIdentity.publicKey });
     published.document = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: config.relays, nowMs: Date.now(), rng: systemRng });
     const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
-    const inbound = new InboundMail({ messages, gate: contactsGate(contacts), gateway: gatewayIdentity, rng: systemRng });
     const queue = new OutboundQueue(db, { gatewaySecret: secret.bytes, rng: systemRng });
+    const backend = await openLightning(config, db, secret.bytes, logger.child({ service: 'lightning' }));
+    lightning = backend;
+    readiness['lightning'] = () => backend.nodeInfo();
+    // Development: "paying" one of the dev backend's own invoices (dev pay, the pay page's button).
+    const devPay =
+      backend instanceof DevLightningBackend
+        ? async (bolt11: string) => {
+            const status = await backend.sendPayment(bolt11, { maxFeeSats: 0 });
+            return { paymentHash: status.paymentHash, state: status.state };
+          }
+        : undefined;
+    const postage = new PostageService({
+      db,
+      backend,
+      gatewaySecret: secret.bytes,
+      rng: systemRng,
+      settings: config.postage,
+      contacts,
+      messages,
+      queue,
+      onQueued: () => outbound?.kick(),
+      payUrl: (id) => `${config.publicUrl ?? (config.mode === 'development' ? httpBase : `https://${config.hostname}`)}/pay/${id}`,
+      hostname: config.hostname,
+      ...(devPay ? { devPay } : {}),
+      log: logger.child({ service: 'postage' }),
+    });
+    postageRef.service = postage;
+    if (devPay) postageRef.running = { devPay };
+    const inbound = new InboundMail({ messages, gate: postage, gateway: gatewayIdentity, rng: systemRng });
     const resolver = options.resolver ?? systemResolver(config.dns.servers);
     const dkimKeys = new DkimKeys(db, { gatewaySecret: secret.bytes, rng: systemRng, generate: generateDkimKey });
     const worker = startOutboundWorker({
@@ -179,12 +248,19 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       config,
       resolver,
       logger: logger.child({ service: 'outbound' }),
+      onSettled: (n) => {
+        metrics.messagesSent('smtp', 'delivered', n.delivered);
+        metrics.messagesSent('smtp', 'deferred', n.deferred);
+        metrics.messagesSent('smtp', 'failed', n.failed);
+      },
     });
     outbound = worker;
+    metrics.collectFrom({ queue: () => queue.depth() });
+    postageWorker = startPostageWorker(postage, logger.child({ service: 'postage' }));
     const submission = new SubmissionService({ db, accounts, inbound, contacts, queue, onQueued: () => worker.kick() });
 
     const tls = await loadTlsCredentials(config);
-    if (tls.source === 'generated') logger.info('self-signed certificate generated', { hostname: config.hostname });
+    if (tls.source === 'generated') logger.info('self-signed certificate generated', { name: config.hostname });
     const smtpLog = logger.child({ service: 'smtp' });
     const mx = await startMxServer({
       host: config.listenHost,
@@ -196,7 +272,11 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       resolver,
       logger: smtpLog,
       rng: systemRng,
-      ...(options.observeMx ? { observe: options.observeMx } : {}),
+      observe: (timing) => {
+        metrics.messageReceived('mx');
+        options.observeMx?.(timing);
+      },
+      onConnection: () => metrics.connectionOpened('smtp'),
     });
     smtp.push(mx);
     logger.info('listening', { service: 'smtp', host: config.listenHost, port: mx.port });
@@ -210,10 +290,12 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
         hostname: config.hostname,
         tls,
         accounts,
-        throttle,
+        throttle: countingFailures(throttle, () => metrics.authFailed('submission')),
         submission,
         logger: logger.child({ service }),
         rng: systemRng,
+        onConnection: () => metrics.connectionOpened('submission'),
+        onAccepted: () => metrics.messageReceived('submission'),
       });
       smtp.push(listener);
       submissionPorts.push(listener.port);
@@ -229,18 +311,32 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
         hostname: config.hostname,
         tls,
         accounts,
-        throttle,
+        throttle: countingFailures(throttle, () => metrics.authFailed('imap')),
         mailboxes,
         messages,
         notifier,
         logger: logger.child({ service }),
         allowPlainLoginOnLoopback: config.mode === 'development',
+        onConnection: () => metrics.connectionOpened('imap'),
       });
       // Closed with the SMTP listeners: before the outbound worker, the notifier and storage.
       smtp.push(listener);
       imapPorts.push(listener.port);
       logger.info('listening', { service, host: config.listenHost, port: listener.port });
     }
+
+    const host = config.listenHost;
+    board.running({
+      listeners: [
+        { service: 'http', host, port: httpPort },
+        { service: 'relay', host, port: relay.port },
+        { service: 'smtp', host, port: mx.port },
+        ...submissionPorts.map((port, i) => ({ service: i === 0 && config.ports.submission !== undefined ? 'submission' : 'submissions', host, port })),
+        { service: 'imap', host, port: imapPorts[0]! },
+        { service: 'imaps', host, port: imapPorts[1]! },
+      ],
+      queueDepth: () => queue.depth(),
+    });
 
     let closing: Promise<void> | undefined;
     const smtpPort = mx.port;

@@ -26,6 +26,11 @@ export const LightningErrorCodes = {
   signing_failed: 'the node key produced an invalid signature',
   unsupported: 'this backend does not offer the operation',
   backend_unavailable: 'the Lightning node cannot be reached',
+  // The lnd backend (lightning/lnd-backend.ts, lnd-credentials.ts).
+  backend_unreachable: 'the Lightning node cannot be reached',
+  backend_unauthenticated: 'the Lightning node refused the credentials',
+  lnd_config_invalid: 'a lightning.lnd setting is not usable',
+  backend_error: 'the Lightning node reported an unexpected error',
 } as const;
 
 export type LightningErrorCode = keyof typeof LightningErrorCodes;

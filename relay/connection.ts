@@ -3,6 +3,7 @@
 // bounds: reading pauses while too many frames wait, and a client whose send buffer passes
 // the limit gets a NOTICE and is disconnected.
 import type { WebSocket, RawData } from 'ws';
+import { toHex } from '../core/bytes.js';
 import { AuthState } from './auth.js';
 import { errorReason, RelayError } from './errors.js';
 import { decodeClientFrame, FrameError, frames, type ClientFrame, type FrameContext, type RelayFrame } from './frames.js';
@@ -14,6 +15,15 @@ import type { RelayContext, RelayPeer } from './context.js';
 export const CLOSE_POLICY = 1008;
 export const CLOSE_GOING_AWAY = 1001;
 
+/** What the embedding process may observe of connections (metrics); every hook optional. */
+export interface RelayHooks {
+  /** Seconds one PUBLISH took to handle, refused ones included. */
+  readonly observePublish?: (seconds: number) => void;
+}
+
+/** Bytes of randomness in a connection id (on every log line about the connection). */
+const CONNECTION_ID_BYTES = 6;
+
 interface Pending {
   readonly text: string | undefined;
   readonly bytes: number;
@@ -21,6 +31,8 @@ interface Pending {
 
 export class RelayConnection implements RelayPeer {
   readonly auth: AuthState;
+  /** Names the connection in logs. */
+  readonly id: string;
   private closing = false;
   private readonly queue: Pending[] = [];
   private queuedBytes = 0;
@@ -31,12 +43,14 @@ export class RelayConnection implements RelayPeer {
     private readonly ctx: RelayContext,
     private readonly ws: WebSocket,
     readonly ip: string,
+    private readonly hooks: RelayHooks = {},
   ) {
+    this.id = toHex(ctx.rng(CONNECTION_ID_BYTES));
     this.auth = new AuthState(ctx.url, ctx.limits);
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('close', () => this.closed());
     // Socket errors (reset, oversize frame) end the connection; 'close' follows and cleans up.
-    ws.on('error', (err) => ctx.logger.debug('connection error', { ip, err }));
+    ws.on('error', (err) => ctx.logger.debug('connection error', { connection: this.id, ip, err }));
     this.send(frames.challenge(this.auth.issue(ctx.rng)));
   }
 
@@ -74,7 +88,7 @@ export class RelayConnection implements RelayPeer {
 
   private slowConsumer(): void {
     const buffered = this.ws.bufferedAmount;
-    this.ctx.logger.warn('slow consumer disconnected', { ip: this.ip, buffered });
+    this.ctx.logger.warn('slow consumer disconnected', { connection: this.id, ip: this.ip, buffered });
     this.end(CLOSE_POLICY, `slow-consumer: more than ${this.ctx.limits.maxBufferedBytes} bytes unread, closing`);
   }
 
@@ -123,7 +137,7 @@ export class RelayConnection implements RelayPeer {
       await this.dispatch(frame, pending.bytes);
     } catch (err) {
       if (err instanceof FrameError) context = err.context;
-      if (!(err instanceof RelayError)) this.ctx.logger.error('frame failed', { ip: this.ip, command: context.command, err });
+      if (!(err instanceof RelayError)) this.ctx.logger.error('frame failed', { connection: this.id, ip: this.ip, command: context.command, err });
       this.send(frames.error(errorReason(err), context));
     }
   }
@@ -153,8 +167,14 @@ export class RelayConnection implements RelayPeer {
         return;
       case 'QUERY':
         return handleQuery(ctx, this, frame);
-      case 'PUBLISH':
-        return handlePublish(ctx, this, frame, bytes);
+      case 'PUBLISH': {
+        const start = performance.now();
+        try {
+          return await handlePublish(ctx, this, frame, bytes);
+        } finally {
+          this.hooks.observePublish?.((performance.now() - start) / 1000);
+        }
+      }
     }
   }
 }

@@ -7,13 +7,13 @@ import type { Rng } from '../core/keys.js';
 import { systemRng } from '../services/random.js';
 import type { Counters } from '../storage/counters.js';
 import type { Db } from '../storage/db.js';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY, RelayConnection } from './connection.js';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, RelayConnection, type RelayHooks } from './connection.js';
 import type { AdmitHook, RelayContext, RelayLogger } from './context.js';
 import { resolveLimits, type RelayLimits } from './limits.js';
 import { RelayStore } from './store.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 
-export interface RelayServerOptions {
+export interface RelayServerOptions extends RelayHooks {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
@@ -29,6 +29,8 @@ export interface RelayServerOptions {
   readonly rng?: Rng;
   /** Relay fee: called for each verified envelope before it is stored. */
   readonly admit?: AdmitHook;
+  /** Called for each WebSocket connection; returns what to call when it closes (metrics). */
+  readonly onConnection?: () => () => void;
 }
 
 export interface RunningRelay {
@@ -85,13 +87,15 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<Runnin
     const count = (perIp.get(ip) ?? 0) + 1;
     perIp.set(ip, count);
     sockets.add(ws);
+    const closed = opts.onConnection?.();
     ws.once('close', () => {
+      closed?.();
       sockets.delete(ws);
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left <= 0) perIp.delete(ip);
       else perIp.set(ip, left);
     });
-    const connection = new RelayConnection(ctx, ws, ip);
+    const connection = new RelayConnection(ctx, ws, ip, opts);
     if (count > limits.connectionsPerIp) connection.end(CLOSE_POLICY, `limit: more than ${limits.connectionsPerIp} connections from this address`);
   });
 

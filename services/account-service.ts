@@ -12,6 +12,7 @@ import { ServiceError } from './errors.js';
 import { boxOpen, boxSeal } from './secret-box.js';
 import { DEFAULT_MAILBOXES, mailboxNameHash, sealMailboxName } from './mailbox-names.js';
 import { DEFAULT_SESSION_TTL_MS, UnlockedAccount, type AccountInfo } from './unlocked-account.js';
+import { checkTokenName, isTokenFormat, newToken, tokenKeys, type CreatedToken, type TokenSummary } from './token-service.js';
 import { base32 } from '@scure/base';
 
 export type ScryptFn = (pw: string | Uint8Array, salt: Uint8Array, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -186,6 +187,8 @@ export class AccountService {
    * users and wrong passwords fail alike (`auth_failed`) after the same scrypt work.
    */
   async authenticate(address: string, password: string): Promise<UnlockedAccount> {
+    // A token works as an app password for the user it belongs to.
+    if (isTokenFormat(password)) return this.#unlockToken(password, typeof address === 'string' ? address : '');
     const { user, secret } = await this.#unlock(address, password);
     return new UnlockedAccount(info(user), { privateKey: secret.privateKey, mailboxKey: secret.mailboxKey }, this.#ttl, this.#now());
   }
@@ -240,19 +243,142 @@ export class AccountService {
     return password;
   }
 
+  /** A bearer token (JMAP): unwraps the keys of the user it belongs to; `auth_failed` otherwise. */
+  async authenticateToken(token: string): Promise<UnlockedAccount> {
+    return this.#unlockToken(token, undefined);
+  }
+
+  /** Whether a token still exists for an active user (one indexed query; revocation takes effect at once). */
+  async tokenActive(token: string): Promise<boolean> {
+    if (!isTokenFormat(token)) return false;
+    const rows = await this.#db.query(
+      "SELECT 1 FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.kind = 'token' AND c.verifier = $1 AND u.status = 'active'",
+      [tokenKeys(token).lookup],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Creates a token wrapping the user's keys (not the mnemonic: a token cannot export the
+   * identity); needs the account password. The token is returned once and not stored.
+   */
+  async createToken(address: string, password: string, name?: string): Promise<CreatedToken> {
+    if (name !== undefined) checkTokenName(name);
+    const { secret, user } = await this.#unwrapWithPassword(address, password);
+    const token = newToken(this.#rng);
+    const { lookup, wrapKey } = tokenKeys(token);
+    try {
+      const wrapped = boxSeal(wrapKey, encodeSecret({ ...secret, mnemonic: undefined }), credentialContext(user.id), this.#rng);
+      const created = await this.#db.transaction(async (tx) => {
+        const [row] = await tx.query<{ id: number }>("SELECT nextval(pg_get_serial_sequence('credentials', 'id'))::int8 AS id");
+        const label = name ?? `token-${row!.id}`;
+        const taken = await tx.query("SELECT 1 FROM credentials WHERE user_id = $1 AND kind = 'token' AND label = $2", [user.id, label]);
+        if (taken.length > 0) throw new ServiceError('token_exists', `${user.address} already has a token named ${label}`);
+        const [c] = await tx.query<{ created_at: Date }>(
+          `INSERT INTO credentials (id, user_id, kind, label, kdf, verifier, wrapped) VALUES ($1, $2, 'token', $3, $4, $5, $6) RETURNING created_at`,
+          [row!.id, user.id, label, { alg: 'hkdf-sha256' }, lookup, wrapped],
+        );
+        return { name: label, createdAt: new Date(c!.created_at).toISOString() };
+      });
+      return { name: created.name, token, createdAt: created.createdAt };
+    } finally {
+      wrapKey.fill(0);
+      zero(secret);
+    }
+  }
+
+  /** The user's tokens by creation: names and times, never a token. */
+  async listTokens(address: string): Promise<TokenSummary[]> {
+    const user = await this.#existingUser(address);
+    const rows = await this.#db.query<{ label: string; created_at: Date; last_used_at: Date | null }>(
+      "SELECT label, created_at, last_used_at FROM credentials WHERE user_id = $1 AND kind = 'token' ORDER BY created_at, id",
+      [user.id],
+    );
+    return rows.map((r) => ({ name: r.label, createdAt: new Date(r.created_at).toISOString(), lastUsedAt: r.last_used_at === null ? null : new Date(r.last_used_at).toISOString() }));
+  }
+
+  /** Deletes a token: bearer requests and logins with it fail from now on. */
+  async revokeToken(address: string, name: string): Promise<void> {
+    const user = await this.#existingUser(address);
+    const rows = await this.#db.query("DELETE FROM credentials WHERE user_id = $1 AND kind = 'token' AND label = $2 RETURNING id", [user.id, name]);
+    if (rows.length === 0) throw new ServiceError('token_not_found', `${user.address} has no token named ${name}`);
+  }
+
+  /**
+   * Deletes a user and everything stored for them: credentials, aliases, mailboxes, messages,
+   * blobs, threads, the journal, contacts, postage (every table keyed by user_id cascades) and
+   * their outbound mail, queued or finished (the queue keeps rows of deleted users otherwise).
+   * The address is free afterwards.
+   */
+  async deleteUser(address: string): Promise<{ address: string; messages: number }> {
+    const user = await this.#existingUser(address);
+    return this.#db.transaction(async (tx) => {
+      const [m] = await tx.query<{ n: number }>('SELECT count(*)::int8 AS n FROM messages WHERE user_id = $1', [user.id]);
+      await tx.query('DELETE FROM outbound WHERE user_id = $1 OR message_id IN (SELECT id FROM outbound_messages WHERE user_id = $1)', [user.id]);
+      await tx.query('DELETE FROM outbound_messages WHERE user_id = $1', [user.id]);
+      const gone = await tx.query('DELETE FROM users WHERE id = $1 RETURNING id', [user.id]);
+      if (gone.length === 0) throw new ServiceError('user_not_found', `no user ${user.address}`);
+      return { address: user.address, messages: m?.n ?? 0 };
+    });
+  }
+
+  /**
+   * The identity's recovery form: its mnemonic, or for an identity without one the private key
+   * in hex. Needs the account password (not an app password or token).
+   */
+  async exportKey(address: string, password: string): Promise<{ address: string; publicKey: string; mnemonic?: string; privateKey?: string }> {
+    const { secret, user } = await this.#unwrapWithPassword(address, password);
+    try {
+      const base = { address: user.address, publicKey: user.public_key };
+      return secret.mnemonic ? { ...base, mnemonic: secret.mnemonic } : { ...base, privateKey: toHex(secret.privateKey) };
+    } finally {
+      zero(secret);
+    }
+  }
+
+  /** A token login: HKDF and one indexed query, no scrypt (the token is high-entropy). */
+  async #unlockToken(token: string, address: string | undefined): Promise<UnlockedAccount> {
+    if (!isTokenFormat(token)) throw new ServiceError('auth_failed');
+    const { lookup, wrapKey } = tokenKeys(token);
+    try {
+      const rows = await this.#db.query<UserRow & { credential_id: number; wrapped: Uint8Array }>(
+        `SELECT u.id, u.address, u.lnmp_address, u.public_key, u.status, c.id AS credential_id, c.wrapped
+           FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.kind = 'token' AND c.verifier = $1`,
+        [lookup],
+      );
+      const r = rows[0];
+      const named = address?.trim().toLowerCase();
+      if (!r || r.status !== 'active' || (named !== undefined && named !== r.address && named !== r.lnmp_address)) throw new ServiceError('auth_failed');
+      const secret = decodeSecret(boxOpen(wrapKey, r.wrapped, credentialContext(r.id)));
+      await this.#db.query('UPDATE credentials SET last_used_at = now() WHERE id = $1', [r.credential_id]);
+      return new UnlockedAccount(info(r), { privateKey: secret.privateKey, mailboxKey: secret.mailboxKey }, this.#ttl, this.#now());
+    } finally {
+      wrapKey.fill(0);
+    }
+  }
+
+  /** A user by primary address, or `user_not_found`. */
+  async #existingUser(address: string): Promise<UserRow> {
+    const { username, domain } = splitAddress(address);
+    const canonical = `${username}@${domain}`;
+    const rows = await this.#db.query<UserRow>('SELECT id, address, lnmp_address, public_key, status FROM users WHERE address = $1', [canonical]);
+    if (rows.length === 0) throw new ServiceError('user_not_found', `no user ${canonical}`);
+    return rows[0]!;
+  }
+
   async #findForLogin(address: string): Promise<UserRow | undefined> {
     const a = address.trim().toLowerCase();
     const rows = await this.#db.query<UserRow>('SELECT id, address, lnmp_address, public_key, status FROM users WHERE address = $1 OR lnmp_address = $1', [a]);
     return rows[0];
   }
 
-  async #unwrapWithPassword(address: string, password: string): Promise<{ secret: UserSecret; userId: number }> {
+  async #unwrapWithPassword(address: string, password: string): Promise<{ secret: UserSecret; userId: number; user: UserRow }> {
     const { user, secret } = await this.#unlock(address, password);
     if (APP_PASSWORD_RE.test(password)) {
       zero(secret);
       throw new ServiceError('auth_failed', 'the account password is required');
     }
-    return { secret, userId: user.id };
+    return { secret, userId: user.id, user };
   }
 
   async #deriveKeys(password: string, kdf: KdfParams): Promise<{ verifier: Uint8Array; wrapKey: Uint8Array }> {

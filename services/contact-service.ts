@@ -41,7 +41,38 @@ export class ContactService {
       [userId, hashes],
     );
   }
+
+  /** A paid exchange makes a stranger an acquaintance; a friend or blocked address stays as it is. */
+  async addAcquaintance(userId: number, address: string, q: Queryable = this.#db): Promise<void> {
+    await q.query(
+      "INSERT INTO contacts (user_id, address_hash, class) VALUES ($1, $2, 'acquaintance') ON CONFLICT (user_id, address_hash) DO NOTHING",
+      [userId, this.#hash(userId, address)],
+    );
+  }
+
+  /** Sets how the user knows `address` (the user's own choice, e.g. from the CLI): any class, or none. */
+  async set(userId: number, address: string, cls: ContactClass | undefined, q: Queryable = this.#db): Promise<void> {
+    const hash = this.#hash(userId, address);
+    if (cls === undefined) {
+      await q.query('DELETE FROM contacts WHERE user_id = $1 AND address_hash = $2', [userId, hash]);
+      return;
+    }
+    await q.query(
+      'INSERT INTO contacts (user_id, address_hash, class) VALUES ($1, $2, $3) ON CONFLICT (user_id, address_hash) DO UPDATE SET class = EXCLUDED.class, since = now()',
+      [userId, hash, cls],
+    );
+  }
+
+  async counts(userId: number): Promise<ContactCounts> {
+    const rows = await this.#db.query<{ class: ContactClass; n: number | string }>('SELECT class, count(*) AS n FROM contacts WHERE user_id = $1 GROUP BY class', [userId]);
+    const counts: ContactCounts = { friend: 0, acquaintance: 0, blocked: 0 };
+    for (const r of rows) counts[r.class] = Number(r.n);
+    return counts;
+  }
 }
+
+/** How many contacts of each class a user has (addresses are hashed; they cannot be listed). */
+export type ContactCounts = Record<ContactClass, number>;
 
 /** Addresses compare case-insensitively, as every mail system in practice treats them. */
 export function normaliseAddress(address: string): string {

@@ -15,6 +15,9 @@ export const ServiceErrorCodes = {
   domain_not_hosted: 'the domain is not hosted here',
   user_exists: 'the address is already taken',
   user_not_found: 'no such user',
+  token_exists: 'the user already has a token of that name',
+  token_not_found: 'no such token',
+  invalid_token_name: 'not a valid token name',
   mailbox_exists: 'a mailbox with that name exists',
   mailbox_not_found: 'no such mailbox',
   mailbox_protected: 'the mailbox has a role and cannot be deleted or renamed',
@@ -23,6 +26,10 @@ export const ServiceErrorCodes = {
   quota_exceeded: 'the mailbox quota would be exceeded',
   too_large: 'the message is larger than allowed',
   integrity: 'stored data failed its integrity check',
+  invalid_argument: 'an argument is out of range or malformed',
+  postage_not_found: 'no such postage invoice',
+  postage_unavailable: 'the Lightning backend cannot take this request now',
+  payment_refused: 'the payment was refused',
 } as const;
 
 export type ServiceErrorCode = keyof typeof ServiceErrorCodes;

@@ -18,6 +18,8 @@ export interface InboundMessage {
   readonly fromAuthenticated: boolean;
   /** Who signs the envelopes; the gateway's identity when absent. */
   readonly signer?: Pick<Identity, 'privateKey'>;
+  /** The SMTP envelope sender of mail from the Internet ('' for a null sender): where a postage auto-reply may go. */
+  readonly envelopeFrom?: string;
 }
 
 export type InboundOutcome =
@@ -55,6 +57,9 @@ export class InboundMail {
             // One envelope per recipient: a shared one would show each recipient the others' keys (Bcc).
             envelope: (publicKey) => createMessage({ privateKey, to: [publicKey], content, timestamp }, this.#rng),
           });
+          if (decision.role === 'screener' && this.#gate.screened) {
+            await this.#gate.screened({ userId, from: msg.from, fromAuthenticated: msg.fromAuthenticated, decision, message, raw: msg.raw, envelopeFrom: msg.envelopeFrom });
+          }
           return { userId, ok: true, decision, message };
         } catch (error) {
           return { userId, ok: false, error };

@@ -5,7 +5,7 @@
 import { utf8, type Rng, type VerifiedMessage } from '../core/index.js';
 import type { Db, Queryable } from '../storage/db.js';
 import { ServiceError } from './errors.js';
-import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeRow, type ChangeSink } from './journal.js';
+import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeEvent, type ChangeRow, type ChangeSink } from './journal.js';
 import { releaseSpace } from './mailbox-service.js';
 import type { MailboxRole } from './mailbox-names.js';
 import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_ENVELOPE, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
@@ -13,6 +13,7 @@ import type { UnlockedAccount } from './unlocked-account.js';
 import { DeliveryBatcher } from './delivery-batcher.js';
 import { assignThread, assignThreads } from './threading.js';
 import { matches, toSearchDoc, type SearchCriterion, type SearchDoc } from './message-search.js';
+import { materialiseImports } from './import-staging.js';
 
 /** Largest message accepted (RFC 5321 size limits are enforced again by the SMTP front-end). */
 export const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
@@ -153,6 +154,45 @@ export class MessageService {
     return user.public_key;
   }
 
+  /**
+   * Like `deliver`, but one message in a transaction of its own, into a mailbox given by role
+   * or id, with `claim` run first in that transaction: when it returns false nothing is stored
+   * (undefined). Mail import uses it so its progress row commits with the message or not at all.
+   */
+  async deliverInto(
+    input: {
+      userId: number;
+      target: { role: MailboxRole } | { id: number };
+      raw: Uint8Array;
+      envelope: (recipientPublicKey: string) => VerifiedMessage;
+      flags?: string[];
+      internalDate: Date;
+    },
+    claim: (tx: Queryable) => Promise<boolean>,
+  ): Promise<MessageMeta | undefined> {
+    checkSize(input.raw);
+    const flags = checkFlags(input.flags ?? []);
+    const { userId, raw } = input;
+    const publicKey = await this.#publicKey(userId);
+    const sealed = this.#sealer.seal(publicKey, userId, utf8(JSON.stringify(input.envelope(publicKey))));
+    const result = await this.#db.transaction(async (tx) => {
+      if (!(await claim(tx))) return undefined;
+      const modseq = await nextModseq(tx, userId);
+      await chargeQuota(tx, userId, raw.length);
+      const mb = await allocateUids(tx, userId, input.target, 1, modseq);
+      const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, SEAL_ENVELOPE, sealed, raw.length]);
+      const [row] = await tx.query<MetaRow>(
+        `INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+         SELECT id, $1, $2, $3, $4, $4, $5, $6, $7, id, $8 FROM (SELECT nextval('messages_id_seq')::int8 AS id) AS n
+         RETURNING ${META_COLUMNS}`,
+        [userId, mb.id, mb.firstUid, modseq, flags, input.internalDate, raw.length, blob!.id],
+      );
+      return meta(row!);
+    });
+    if (result) await this.#sink.publish({ userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
+    return result;
+  }
+
   /** APPEND: the client's message, stored under the mailbox key, threaded at once. */
   async append(account: UnlockedAccount, mailboxId: number, raw: Uint8Array, opts: { flags?: string[]; internalDate?: Date } = {}): Promise<MessageMeta> {
     checkSize(raw);
@@ -185,6 +225,8 @@ export class MessageService {
    * reports `integrity`) so one damaged message never locks its owner out.
    */
   async rewrapPending(account: UnlockedAccount, batch = REWRAP_BATCH): Promise<number> {
+    // Imported mail waiting for its named folder becomes ordinary pending mail first.
+    for (const event of await materialiseImports(this.#db, account, this.#rng)) await this.#sink.publish(event);
     let total = 0;
     for (;;) {
       const done = await this.#db.transaction((tx) => this.#rewrapBatch(tx, account, batch));
@@ -336,34 +378,37 @@ export class MessageService {
   /** COPY (or MOVE with `move`): returns source → destination UID pairs (COPYUID). */
   async copy(account: UnlockedAccount, fromId: number, uids: readonly number[], toId: number, opts: { move?: boolean } = {}): Promise<Array<{ from: number; to: number }>> {
     const result = await this.#db.transaction(async (tx) => {
-      const src = await tx.query<{ id: number; uid: number; size: number; thread_id: number }>(
+      const src = await tx.query<SourceRow>(
         'SELECT id, uid, size, thread_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE',
         [account.userId, fromId, uids],
       );
-      if (src.length === 0) return { pairs: [], modseq: 0 };
-      const modseq = await nextModseq(tx, account.userId);
-      if (!opts.move) await chargeQuota(tx, account.userId, src.reduce((s, m) => s + m.size, 0));
-      const dest = await allocateUids(tx, account.userId, { id: toId }, src.length, modseq);
-      // Source UIDs in ascending order map to consecutive new UIDs.
-      await tx.query<{ id: number }>(
-        `INSERT INTO messages (user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
-         SELECT user_id, $3, $4 + (row_number() OVER (ORDER BY uid)) - 1, $5, $5, flags, internal_date, size, thread_id, blob_id
-           FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])
-         RETURNING id`,
-        [account.userId, src.map((m) => m.id), toId, dest.firstUid, modseq],
-      );
-      const changes: ChangeRow[] = [];
-      const pairs = src.map((m, i) => ({ from: m.uid, to: dest.firstUid + i }));
-      if (opts.move) {
-        await tx.query('DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, src.map((m) => m.id)]);
-        for (const m of src) changes.push({ kind: 'email', op: 'destroyed', objectId: m.id, mailboxId: fromId, uid: m.uid, threadId: m.thread_id });
-        await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [fromId, account.userId, modseq]);
-      }
-      await recordChanges(tx, account.userId, modseq, changes);
-      return { pairs, modseq };
+      return copyRows(tx, account.userId, fromId, src, { id: toId }, { move: opts.move === true, addFlags: [] });
     });
     if (result.modseq) await this.#sink.publish({ userId: account.userId, modseq: result.modseq, mailboxId: toId, kind: 'email' });
     return result.pairs;
+  }
+
+  /**
+   * Moves a user's copies of one stored message (by blob) out of the mailbox with role `from`
+   * into the one with role `to`, adding `addFlags`, inside the caller's transaction: postage
+   * moves a paid message from the Screener to the INBOX while the user is away. Returns the
+   * event to announce after the caller commits, or undefined when no copy was there.
+   */
+  async moveBlob(tx: Queryable, userId: number, blobId: number, from: MailboxRole, to: MailboxRole, addFlags: readonly string[]): Promise<ChangeEvent | undefined> {
+    const flags = checkFlags(addFlags);
+    const src = await tx.query<SourceRow & { mailbox_id: number }>(
+      `SELECT m.id, m.uid, m.size, m.thread_id, m.mailbox_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+        WHERE m.user_id = $1 AND m.blob_id = $2 AND b.role = $3 ORDER BY m.uid FOR UPDATE OF m`,
+      [userId, blobId, from],
+    );
+    if (src.length === 0) return undefined;
+    const { modseq, toId } = await copyRows(tx, userId, src[0]!.mailbox_id, src, { role: to }, { move: true, addFlags: flags });
+    return { userId, modseq, mailboxId: toId, kind: 'email' };
+  }
+
+  /** Publishes what a caller's transaction changed (see moveBlob), after its commit. */
+  async announce(event: ChangeEvent): Promise<void> {
+    await this.#sink.publish(event);
   }
 
   /** EXPUNGE: removes messages flagged \Deleted (only those in `uids`, if given). Returns their UIDs. */
@@ -463,6 +508,43 @@ function checkSize(raw: Uint8Array): void {
 async function chargeQuota(tx: Queryable, userId: number, bytes: number): Promise<void> {
   const rows = await tx.query('UPDATE users SET used_bytes = used_bytes + $2 WHERE id = $1 AND used_bytes + $2 <= quota_bytes RETURNING id', [userId, bytes]);
   if (rows.length === 0) throw new ServiceError('quota_exceeded');
+}
+
+interface SourceRow {
+  id: number;
+  uid: number;
+  size: number;
+  thread_id: number;
+}
+
+/**
+ * The copy of rows `src` (all in mailbox `fromId`, ascending UIDs) into a mailbox at
+ * consecutive new UIDs, with `addFlags` added; with `move`, the sources go (journaled).
+ */
+async function copyRows(
+  tx: Queryable, userId: number, fromId: number, src: readonly SourceRow[], target: { role: MailboxRole } | { id: number }, opts: { move: boolean; addFlags: readonly string[] },
+): Promise<{ pairs: Array<{ from: number; to: number }>; modseq: number; toId: number }> {
+  if (src.length === 0) return { pairs: [], modseq: 0, toId: 'id' in target ? target.id : 0 };
+  const modseq = await nextModseq(tx, userId);
+  if (!opts.move) await chargeQuota(tx, userId, src.reduce((s, m) => s + m.size, 0));
+  const dest = await allocateUids(tx, userId, target, src.length, modseq);
+  // Source UIDs in ascending order map to consecutive new UIDs.
+  await tx.query(
+    `INSERT INTO messages (user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+     SELECT user_id, $3, $4 + (row_number() OVER (ORDER BY uid)) - 1, $5, $5,
+            ${opts.addFlags.length === 0 ? 'flags' : 'ARRAY(SELECT DISTINCT x FROM unnest(flags || $6::text[]) x ORDER BY x)'}, internal_date, size, thread_id, blob_id
+       FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])`,
+    [userId, src.map((m) => m.id), dest.id, dest.firstUid, modseq, ...(opts.addFlags.length === 0 ? [] : [opts.addFlags])],
+  );
+  const changes: ChangeRow[] = [];
+  const pairs = src.map((m, i) => ({ from: m.uid, to: dest.firstUid + i }));
+  if (opts.move) {
+    await tx.query('DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])', [userId, src.map((m) => m.id)]);
+    for (const m of src) changes.push({ kind: 'email', op: 'destroyed', objectId: m.id, mailboxId: fromId, uid: m.uid, threadId: m.thread_id });
+    await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [fromId, userId, modseq]);
+  }
+  await recordChanges(tx, userId, modseq, changes);
+  return { pairs, modseq, toId: dest.id };
 }
 
 /** Reserves `count` UIDs in a mailbox of the user (row lock: concurrent appends get increasing UIDs). */

@@ -1,8 +1,10 @@
-// Where a message to a user goes: the postage decision. For now it is the contacts rule
-// (friends and acquaintances reach the INBOX, everyone else the Screener); invoices, paid
-// delivery and refunds extend this interface, and every front-end already asks through it.
+// Where a message to a user goes: the postage decision, asked by every front-end through
+// this interface. PostageService (postage-service.ts) is the gate the gateway runs: friends
+// reach the INBOX free, everyone else the Screener with an invoice when eligible.
+// `contactsGate` is the rule without payments, for parts tested without a Lightning backend.
 import type { ContactService } from './contact-service.js';
 import type { MailboxRole } from './mailbox-names.js';
+import type { MessageMeta } from './message-service.js';
 
 export interface DeliveryRequest {
   readonly userId: number;
@@ -19,10 +21,24 @@ export interface DeliveryDecision {
   readonly role: Extract<MailboxRole, 'inbox' | 'screener'>;
   /** Why, for the log: `contact:<class>`, `stranger`, `unauthenticated`, `no-sender`. */
   readonly reason: string;
+  /** Screener only: the postage this sender is asked for, when they may be asked at all. */
+  readonly postage?: { readonly amountSats: number; readonly priority: boolean; readonly autoReply: boolean };
+}
+
+/** A message the gate sent to the Screener, as stored. */
+export interface ScreenedDelivery extends DeliveryRequest {
+  readonly decision: DeliveryDecision;
+  readonly message: MessageMeta;
+  /** The message as stored (trace headers included). */
+  readonly raw: Uint8Array;
+  /** The SMTP envelope sender ('' for a null sender); undefined when the mail did not come from the Internet. */
+  readonly envelopeFrom: string | undefined;
 }
 
 export interface PostageGate {
   decide(request: DeliveryRequest): Promise<DeliveryDecision>;
+  /** After a Screener delivery committed: opens its postage case (invoice, auto-reply). Never throws. */
+  screened?(delivery: ScreenedDelivery): Promise<unknown>;
 }
 
 /** The rule before payments: a proven friend or acquaintance → INBOX, else the Screener. */

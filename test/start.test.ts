@@ -95,6 +95,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
       ['listening', 'relay'],
       ['listening', 'http'],
       ['gateway identity', undefined],
+      ['lightning backend', 'lightning'],
       ['listening', 'smtp'],
       ['listening', 'submission'],
       ['listening', 'imap'],
@@ -103,10 +104,10 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
       ['stopped', undefined],
     ]);
     expect(lifecycle[1]).toMatchObject({ path: join(dataDir, 'admin.sock') });
-    expect(lifecycle[6]).toMatchObject({ port: expect.any(Number) as number });
-    expect(lifecycle[6]!['port']).toBeGreaterThan(0);
     expect(lifecycle[7]).toMatchObject({ port: expect.any(Number) as number });
-    expect(lifecycle[10]).toMatchObject({ level: 'info', signal });
+    expect(lifecycle[7]!['port']).toBeGreaterThan(0);
+    expect(lifecycle[8]).toMatchObject({ port: expect.any(Number) as number });
+    expect(lifecycle[11]).toMatchObject({ level: 'info', signal });
     for (const entry of entries) expect(typeof entry['time']).toBe('string');
   });
 });

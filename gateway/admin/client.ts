@@ -4,7 +4,14 @@
 import { createConnection, type Socket } from 'node:net';
 import { ServiceError, ServiceErrorCodes, type ServiceErrorCode } from '../../services/errors.js';
 import { StorageError, StorageErrorCodes, type StorageErrorCode } from '../../storage/errors.js';
-import type { AdminApi, CreatedUser, DomainInfo } from './api.js';
+import type { AdminApi, CreatedUser, DeletedUser, DomainInfo, ExportedKey } from './api.js';
+import type { CreatedToken, TokenSummary } from '../../services/token-service.js';
+import type { GatewayStatus } from './status.js';
+import type { ContactReport, PostageReport } from './postage-admin.js';
+import type { PostagePolicy } from '../../services/postage-policy.js';
+import type { ContactCounts } from '../../services/contact-service.js';
+import type { ImportResult } from '../../services/mail-import.js';
+import { importArgs } from './ops/mail-import.js';
 import { AdminError, isAdminErrorCode } from './errors.js';
 import { MAX_REPLY_LINE_BYTES, MAX_SOCKET_PATH_BYTES, REQUEST_TIMEOUT_MS } from './limits.js';
 import { encodeRequest, parseReply, type AdminOpName, type WireError } from './protocol.js';
@@ -116,6 +123,20 @@ function clientOn(socket: Socket, path: string, options: AdminClientOptions): Ad
       domainDns: (name) => call('domain.dns', { name }) as Promise<DnsRecord[]>,
       queueList: () => call('queue.list') as Promise<QueueEntry[]>,
       queueRetry: (ids) => call('queue.retry', { ids: [...ids] }) as Promise<number[]>,
+      changePassword: async (input) => void (await call('user.passwd', { ...input })),
+      deleteUser: (address) => call('user.delete', { address }) as Promise<DeletedUser>,
+      exportKey: (input) => call('user.export-key', { ...input }) as Promise<ExportedKey>,
+      createToken: (input) => call('token.create', { ...input }) as Promise<CreatedToken>,
+      listTokens: (address) => call('token.list', { address }) as Promise<TokenSummary[]>,
+      revokeToken: async (input) => void (await call('token.revoke', { ...input })),
+      status: () => call('status') as Promise<GatewayStatus>,
+      postageShow: (address) => call('postage.show', { address }) as Promise<PostageReport>,
+      postageSet: (input) => call('postage.set', { address: input.address, policy: input.policy }) as Promise<PostagePolicy>,
+      contactsShow: (input) => call('contacts.show', { ...input }) as Promise<ContactReport | ContactCounts>,
+      contactsSet: (input) => call('contacts.set', { ...input }) as Promise<ContactReport>,
+      devPay: (bolt11) => call('dev.pay', { bolt11 }) as Promise<{ paymentHash: string; state: string }>,
+      importState: (input) => call('mail.import-state', { ...input, folders: input.folders.map((f) => ({ ...f })) }) as Promise<number[][]>,
+      importMessage: (input) => call('mail.import', importArgs(input)) as Promise<ImportResult>,
     },
   };
 }

@@ -1,8 +1,14 @@
 // Limits of the admin socket, in one place so they can be found, documented and tuned.
 // startAdminServer and connectAdmin take overrides; these are the defaults.
+import { MX_MAX_MESSAGE_BYTES } from '../smtp/limits.js';
 
-/** Longest request line the server reads, in bytes; longer lines get `line_too_long`. */
-export const MAX_REQUEST_LINE_BYTES = 64 * 1024;
+/** Largest message one `mail.import` request carries: what the MX accepts. */
+export const MAX_IMPORT_MESSAGE_BYTES = MX_MAX_MESSAGE_BYTES;
+/**
+ * Longest request line the server reads, in bytes; longer lines get `line_too_long`. Derived
+ * from the largest `mail.import` (its message in base64, plus 64 KiB for the other fields).
+ */
+export const MAX_REQUEST_LINE_BYTES = Math.ceil(MAX_IMPORT_MESSAGE_BYTES / 3) * 4 + 64 * 1024;
 /** Longest reply line the client reads, in bytes (a user list grows with the users). */
 export const MAX_REPLY_LINE_BYTES = 64 * 1024 * 1024;
 /** Connections served at once; more are answered `busy` and closed. */

@@ -15,8 +15,19 @@ import { loadGatewaySecret } from '../secret.js';
 import { generateDkimKey } from '../smtp/dkim.js';
 import { prepareDataDir } from '../storage.js';
 import { QUEUE_LIST_LIMIT, type AdminApi } from './api.js';
+import { AdminError } from './errors.js';
+import type { GatewayStatus } from './status.js';
+import { lazyMailImport } from './local-import.js';
+import { postageAdmin, type RunningPostage } from './postage-admin.js';
 
-export function localAdminApi(config: Config, db: Db, accounts: AccountService): AdminApi {
+export interface LocalAdminOptions {
+  /** The running gateway's status (server.ts); without it `status` is refused. */
+  readonly status?: () => Promise<GatewayStatus>;
+  /** The running gateway's postage (dev pay through its own backend). */
+  readonly postage?: () => RunningPostage | undefined;
+}
+
+export function localAdminApi(config: Config, db: Db, accounts: AccountService, options: LocalAdminOptions = {}): AdminApi {
   let dns: Promise<DomainDns> | undefined;
   const domainDns = (): Promise<DomainDns> => {
     if (!dns) {
@@ -29,7 +40,9 @@ export function localAdminApi(config: Config, db: Db, accounts: AccountService):
     }
     return dns;
   };
+  const mailImport = lazyMailImport(config, db, accounts);
   return {
+    ...postageAdmin(config, db, accounts, options.postage),
     addDomain: (name) => accounts.addDomain(name),
     listDomains: () => accounts.listDomains(),
     createUser: (input) => accounts.createUser(input),
@@ -37,6 +50,19 @@ export function localAdminApi(config: Config, db: Db, accounts: AccountService):
     domainDns: async (name) => (await domainDns()).records(name),
     queueList: () => listQueued(db, QUEUE_LIST_LIMIT),
     queueRetry: (ids) => retryNow(db, ids, new Date()),
+    changePassword: (input) => accounts.changePassword(input.address, input.password, input.newPassword),
+    deleteUser: (address) => accounts.deleteUser(address),
+    exportKey: (input) => accounts.exportKey(input.address, input.password),
+    createToken: (input) => accounts.createToken(input.address, input.password, input.name),
+    listTokens: (address) => accounts.listTokens(address),
+    revokeToken: (input) => accounts.revokeToken(input.address, input.name),
+    status: () => (options.status ? options.status() : Promise.reject(new AdminError('unknown_op', 'status is answered by a running gateway only'))),
+    importState: async ({ address, source, folders }) => {
+      const importer = await mailImport();
+      await importer.user(address);
+      return Promise.all(folders.map((f) => importer.importedUids(address, source, f, f.uidvalidity)));
+    },
+    importMessage: async (input) => (await mailImport()).importMessage(input),
   };
 }
 

@@ -11,7 +11,7 @@ export function adminSocketPath(dataDir: string): string {
   return join(dataDir, ADMIN_SOCKET_FILE);
 }
 
-export const ADMIN_OP_NAMES = ['domain.add', 'domain.list', 'domain.dns', 'user.add', 'user.list', 'queue.list', 'queue.retry'] as const;
+export const ADMIN_OP_NAMES = ['domain.add', 'domain.list', 'domain.dns', 'user.add', 'user.list', 'queue.list', 'queue.retry', 'user.passwd', 'user.delete', 'user.export-key', 'token.create', 'token.list', 'token.revoke', 'status', 'mail.import-state', 'mail.import', 'postage.show', 'postage.set', 'contacts.show', 'contacts.set', 'dev.pay'] as const;
 export type AdminOpName = (typeof ADMIN_OP_NAMES)[number];
 
 const MAX_ID_CHARS = 64;

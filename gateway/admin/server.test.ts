@@ -157,7 +157,10 @@ describe('admin socket', () => {
     expect(await c.reply()).toEqual({
       id: 2,
       ok: false,
-      error: { code: 'unknown_op', message: 'unknown op "mailbox.delete"; known: domain.add, domain.list, domain.dns, user.add, user.list, queue.list, queue.retry' },
+      error: { code: 'unknown_op', message:
+          'unknown op "mailbox.delete"; known: domain.add, domain.list, domain.dns, user.add, user.list, queue.list, queue.retry, user.passwd, user.delete, user.export-key, ' +
+          'token.create, token.list, token.revoke, status, mail.import-state, mail.import, postage.show, postage.set, contacts.show, contacts.set, dev.pay',
+      },
     });
     c.send('{"id":3,"op":"domain.add","args":{"name":7}}\n\n');
     expect(await c.reply()).toEqual({

@@ -32,6 +32,7 @@ const SERVICE_USAGE_ERRORS: ReadonlySet<ServiceErrorCode> = new Set([
   'invalid_password',
   'invalid_mnemonic',
   'invalid_mailbox_name',
+  'invalid_token_name',
   'domain_not_hosted',
 ]);
 

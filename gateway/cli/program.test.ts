@@ -103,6 +103,7 @@ describe('start', () => {
         ['listening', 'http'],
         ['gateway secret generated', undefined],
         ['gateway identity', undefined],
+        ['lightning backend', 'lightning'],
         ['self-signed certificate generated', undefined],
         ['listening', 'smtp'],
         ['listening', 'submission'],

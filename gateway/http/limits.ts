@@ -16,3 +16,10 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 export const MAX_BODY_BYTES = 64 * 1024;
 /** On shutdown, how long requests in flight may take before their connections are cut. */
 export const SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * Bytes a streamed response (Server-Sent Events) may have waiting for a client that does not
+ * read; past it the stream is ended rather than buffered without bound.
+ */
+export const MAX_STREAM_BUFFER_BYTES = 256 * 1024;
+/** How often a Server-Sent Events stream sends a comment, so proxies and clients see it alive. */
+export const SSE_PING_INTERVAL_MS = 25_000;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientSetup } from './client-setup.js';
 import { createGatewayRouter } from './gateway-router.js';
 import { createRouter } from './router.js';
-import type { HttpRequest, HttpResponse } from './types.js';
+import type { HttpRequest, HttpResponse, RoutedRequest } from './types.js';
 
 function request(method: string, path: string): HttpRequest {
   return { method, path, query: new URLSearchParams(), headers: {}, body: new Uint8Array() };
@@ -72,5 +72,50 @@ describe('createRouter', () => {
     expect(router.bodyLimit?.('/x')).toBeUndefined();
     expect(router.bodyLimit?.('/nope')).toBeUndefined();
     expect(router.bodyLimit?.('/api')).toEqual({ maxBodyBytes: 1000, tooLarge });
+  });
+});
+
+describe('routes with :param segments', () => {
+  const echo = (name: string) => (req: RoutedRequest): HttpResponse => ({ status: 200, headers: {}, body: JSON.stringify({ name, params: req.params }) });
+  const router = createRouter([
+    { path: '/pay/:id', params: { id: /[a-z]{3}/ }, methods: { GET: echo('page') } },
+    { path: '/pay/:id/events', methods: { GET: echo('events') } },
+    { path: '/pay/special', methods: { GET: echo('exact') } },
+    { path: '/a/:x/b/:y', methods: { GET: echo('two'), POST: echo('two') } },
+  ]);
+
+  it('passes the values of :param segments, percent-decoded', async () => {
+    expect(body(await router(request('GET', '/pay/abc')))).toEqual({ name: 'page', params: { id: 'abc' } });
+    expect(body(await router(request('GET', '/pay/x%20y/events')))).toEqual({ name: 'events', params: { id: 'x y' } });
+    expect(body(await router(request('GET', '/a/1/b/2')))).toEqual({ name: 'two', params: { x: '1', y: '2' } });
+  });
+
+  it('prefers an exact path over a pattern', async () => {
+    expect(body(await router(request('GET', '/pay/special')))).toEqual({ name: 'exact', params: {} });
+  });
+
+  it('answers 404 when the segments differ, a value is empty or malformed, or a rule does not match the whole value', async () => {
+    for (const path of ['/pay', '/pay/', '/pay/abcd', '/pay/ab', '/pay/ABC', '/pay/abc/', '/pay/abc/other', '/pay//events', '/pay/%E0%A4%A/events', '/a/1/b', '/a/1/c/2']) {
+      const response = await router(request('GET', path));
+      expect({ path, status: response.status, body: body(response) }).toEqual({ path, status: 404, body: { error: 'not_found' } });
+    }
+  });
+
+  it('answers 405 with Allow for a matching path and another method', async () => {
+    const response = await router(request('DELETE', '/a/1/b/2'));
+    expect(response.status).toBe(405);
+    expect(response.headers['allow']).toBe('GET, POST, HEAD');
+  });
+
+  it('applies body limits of pattern routes', () => {
+    const ok = (): HttpResponse => ({ status: 204, headers: {}, body: '' });
+    const limited = createRouter([{ path: '/upload/:account', methods: { POST: ok }, maxBodyBytes: 10 }]);
+    expect(limited.bodyLimit?.('/upload/a1')).toEqual({ maxBodyBytes: 10 });
+    expect(limited.bodyLimit?.('/upload')).toBeUndefined();
+  });
+
+  it('refuses duplicate pattern paths', () => {
+    const route = { path: '/x/:id', methods: {} };
+    expect(() => createRouter([route, route])).toThrow('duplicate HTTP route /x/:id');
   });
 });

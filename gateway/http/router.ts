@@ -1,5 +1,6 @@
-// Matches a request to a route by exact path, then by method. Unknown paths get 404,
-// known paths with another method 405 with an Allow header; HEAD is served by GET.
+// Matches a request to a route by path, then by method. Exact paths win over paths with
+// `:name` segments, which are tried in the order given. Unknown paths get 404, known paths
+// with another method 405 with an Allow header; HEAD is served by GET.
 import { errorResponse } from './errors.js';
 import type { HttpRequest, HttpResponse, Route } from './types.js';
 
@@ -13,26 +14,87 @@ export interface BodyLimit {
   readonly tooLarge?: () => HttpResponse;
 }
 
+interface Match {
+  readonly route: Route;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** A route whose path has `:name` segments, split once. */
+interface PatternRoute {
+  readonly route: Route;
+  /** Literal segments as strings; `:name` segments as { name, the whole-value rule }. */
+  readonly segments: readonly (string | { readonly name: string; readonly rule?: RegExp })[];
+}
+
 export function createRouter(routes: readonly Route[]): Router {
   const byPath = new Map<string, Route>();
+  const patterns: PatternRoute[] = [];
+  const seen = new Set<string>();
   for (const route of routes) {
-    if (byPath.has(route.path)) throw new Error(`duplicate HTTP route ${route.path}`);
-    byPath.set(route.path, route);
+    if (seen.has(route.path)) throw new Error(`duplicate HTTP route ${route.path}`);
+    seen.add(route.path);
+    const segments = route.path.split('/').map((s) => (s.startsWith(':') ? param(route, s.slice(1)) : s));
+    if (segments.every((s) => typeof s === 'string')) byPath.set(route.path, route);
+    else patterns.push({ route, segments });
   }
 
+  const match = (path: string): Match | undefined => {
+    const exact = byPath.get(path);
+    if (exact) return { route: exact, params: {} };
+    const parts = path.split('/');
+    for (const pattern of patterns) {
+      const params = matchSegments(pattern, parts);
+      if (params) return { route: pattern.route, params };
+    }
+    return undefined;
+  };
+
   const router: Router = async (request) => {
-    const route = byPath.get(request.path);
-    if (!route) return errorResponse('not_found');
+    const found = match(request.path);
+    if (!found) return errorResponse('not_found');
+    const { route, params } = found;
     const handler = route.methods[request.method] ?? (request.method === 'HEAD' ? route.methods['GET'] : undefined);
     if (!handler) return errorResponse('method_not_allowed', { allow: allowed(route).join(', ') });
-    return handler(request);
+    return handler({ ...request, params });
   };
   const bodyLimit = (path: string): BodyLimit | undefined => {
-    const found = byPath.get(path);
+    const found = match(path)?.route;
     if (found?.maxBodyBytes === undefined) return undefined;
     return { maxBodyBytes: found.maxBodyBytes, ...(found.tooLarge ? { tooLarge: found.tooLarge } : {}) };
   };
   return Object.assign(router, { bodyLimit });
+}
+
+/** The `:name` values when every segment matches, else undefined. */
+function matchSegments(pattern: PatternRoute, parts: readonly string[]): Record<string, string> | undefined {
+  if (parts.length !== pattern.segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, segment] of pattern.segments.entries()) {
+    const part = parts[i] ?? '';
+    if (typeof segment === 'string') {
+      if (part !== segment) return undefined;
+      continue;
+    }
+    const value = decodeSegment(part);
+    if (value === undefined || value === '') return undefined;
+    if (segment.rule && !segment.rule.test(value)) return undefined;
+    params[segment.name] = value;
+  }
+  return params;
+}
+
+function decodeSegment(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined; // a malformed %-escape matches nothing
+  }
+}
+
+/** A `:name` segment; its rule must match the whole value, whether or not it is anchored. */
+function param(route: Route, name: string): { name: string; rule?: RegExp } {
+  const rule = route.params?.[name];
+  return rule ? { name, rule: new RegExp(`^(?:${rule.source})$`, rule.flags.replace(/[gy]/g, '')) } : { name };
 }
 
 function allowed(route: Route): string[] {

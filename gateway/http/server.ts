@@ -1,15 +1,33 @@
 // Adapts node:http to the router: builds an HttpRequest (body read whole within a limit),
-// writes the HttpResponse, turns a thrown handler error into a logged 500, and shuts down
-// gracefully within a limit.
+// writes the HttpResponse (whole, or streamed until the stream, the client or the server
+// ends it), turns a thrown handler error into a logged 500, and shuts down gracefully
+// within a limit.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { errorResponse } from './errors.js';
-import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS, SHUTDOWN_GRACE_MS } from './limits.js';
+import {
+  HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  MAX_BODY_BYTES,
+  MAX_HEADER_BYTES,
+  MAX_STREAM_BUFFER_BYTES,
+  REQUEST_TIMEOUT_MS,
+  SHUTDOWN_GRACE_MS,
+} from './limits.js';
 import type { Router } from './router.js';
-import type { HttpRequest, HttpResponse } from './types.js';
+import type { HttpRequest, HttpResponse, ResponseStream } from './types.js';
+
+/** The streamed responses of a server still running, so closing can end them. */
+interface OpenStreams {
+  readonly streams: Set<AbortController>;
+  /** Set by closeHttpServer: a stream that starts afterwards ends at once. */
+  closing: boolean;
+}
+const openStreams = new WeakMap<Server, OpenStreams>();
 
 export function createHttpServer(router: Router, logger: Logger): Server {
+  const open: OpenStreams = { streams: new Set(), closing: false };
   const server = createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -17,12 +35,13 @@ export function createHttpServer(router: Router, logger: Logger): Server {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void respond(router, logger, req, res);
+    void respond(router, logger, req, res, open);
   });
+  openStreams.set(server, open);
   return server;
 }
 
-async function respond(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function respond(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse, open: OpenStreams): Promise<void> {
   let body: Uint8Array | undefined;
   // A route may set its own body limit (the JMAP API takes more than 64 KiB).
   const limit = router.bodyLimit?.(pathOf(req) ?? '');
@@ -49,10 +68,44 @@ async function respond(router: Router, logger: Logger, req: IncomingMessage, res
       response = errorResponse('internal_error');
     }
   }
+  if (response.stream && req.method !== 'HEAD') return sendStream(response, response.stream, logger, res, open);
   const bytes = typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
   res.writeHead(response.status, { ...response.headers, 'content-length': String(bytes.byteLength) });
   // A HEAD reply carries GET's headers, Content-Length included, but no body.
   res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+/**
+ * Writes the head, then runs the stream until it returns or its signal aborts: the client
+ * went away, the server is closing, or the client reads too slowly (then the connection is
+ * cut). The connection closes after it, so a closing server is not held up by a kept-alive socket.
+ */
+async function sendStream(response: HttpResponse, stream: ResponseStream, logger: Logger, res: ServerResponse, open: OpenStreams): Promise<void> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  open.streams.add(controller);
+  // The client may have gone before the stream started: its 'close' is past.
+  if (open.closing || !res.socket || res.socket.destroyed) abort();
+  res.on('close', abort);
+  res.writeHead(response.status, { ...response.headers, connection: 'close' });
+  res.flushHeaders();
+  const write = (chunk: string) => {
+    if (controller.signal.aborted || res.writableEnded) return;
+    res.write(chunk);
+    if (res.writableLength <= MAX_STREAM_BUFFER_BYTES) return;
+    // A client this far behind may never read again: its connection is cut, not drained.
+    abort();
+    res.destroy();
+  };
+  try {
+    await stream(write, controller.signal);
+  } catch (err) {
+    logger.error('response stream failed', { err });
+  } finally {
+    open.streams.delete(controller);
+    res.off('close', abort);
+    res.end();
+  }
 }
 
 /** The whole body, or undefined when it is (or says it is) longer than `limit`. */
@@ -106,8 +159,16 @@ function pathOf(req: IncomingMessage): string | undefined {
   }
 }
 
-/** Stops accepting, lets requests in flight finish for up to SHUTDOWN_GRACE_MS, then cuts. */
+/**
+ * Stops accepting, ends streamed responses (an event stream would otherwise never finish),
+ * lets requests in flight finish for up to SHUTDOWN_GRACE_MS, then cuts.
+ */
 export function closeHttpServer(server: Server): Promise<void> {
+  const open = openStreams.get(server);
+  if (open) {
+    open.closing = true;
+    for (const stream of open.streams) stream.abort();
+  }
   return new Promise((resolve, reject) => {
     const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     cut.unref();

@@ -16,14 +16,32 @@ export interface HttpRequest {
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** The whole body; ignored (send '') when `stream` is set. */
   readonly body: string | Uint8Array;
+  /** A body written over time (Server-Sent Events), instead of `body`. */
+  readonly stream?: ResponseStream;
 }
 
-export type Handler = (request: HttpRequest) => HttpResponse | Promise<HttpResponse>;
+/**
+ * Writes a streamed body until it returns. `signal` aborts when the client goes away, the
+ * server closes or the client reads too slowly; the stream must then return promptly.
+ * Writes after that are dropped.
+ */
+export type ResponseStream = (write: (chunk: string) => void, signal: AbortSignal) => Promise<void>;
+
+/** A request matched to a route: `params` holds the values of the route's `:name` segments. */
+export interface RoutedRequest extends HttpRequest {
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export type Handler = (request: RoutedRequest) => HttpResponse | Promise<HttpResponse>;
 
 /** One path and the handler for each method it answers; HEAD falls back to GET. */
 export interface Route {
+  /** An exact path ("/healthz"), or one with `:name` segments that match one whole segment each ("/pay/:id"). */
   readonly path: string;
+  /** What the value of a `:name` segment (percent-decoded) must match; a path whose value does not is no match (404). */
+  readonly params?: Readonly<Record<string, RegExp>>;
   readonly methods: Readonly<Partial<Record<string, Handler>>>;
   /** A larger (or smaller) body limit than MAX_BODY_BYTES for this path, e.g. the JMAP API. */
   readonly maxBodyBytes?: number;

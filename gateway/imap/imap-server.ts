@@ -8,7 +8,7 @@ import { listenServer, type Listener } from '../listen.js';
 import type { Logger } from '../log.js';
 import type { TlsCredentials } from '../tls.js';
 import { createContext, type ImapServices } from './context.js';
-import { IMAPServer, routeEngineReports, type EngineLogger } from './engine.js';
+import { IMAPServer, routeEngineReports, type EngineLogger, type EngineSession } from './engine.js';
 import { IMAP_CLOSE_TIMEOUT_MS, IMAP_IDLE_TIMEOUT_MS, IMAP_MAX_MESSAGE_BYTES, IMAP_SOCKET_TIMEOUT_MS } from './limits.js';
 import { onConnect } from './line-limit.js';
 import { onAppend } from './on-append.js';
@@ -41,6 +41,8 @@ export interface ImapServerOptions extends Omit<ImapServices, 'logger'> {
    * listener binds a loopback address (no other host can reach it). STARTTLS stays offered.
    */
   readonly allowPlainLoginOnLoopback?: boolean;
+  /** Called for each connection the engine accepts; returns what to call when it closes (metrics). */
+  readonly onConnection?: () => () => void;
 }
 
 /** `close()` stops accepting, lets sessions finish for IMAP_CLOSE_TIMEOUT_MS, then ends them with BYE. */
@@ -56,6 +58,8 @@ export async function startImapServer(opts: ImapServerOptions): Promise<ImapList
   const service = opts.implicitTls ? 'imaps' : 'imap';
   const log = opts.logger.child({ service });
   const ctx = createContext({ ...opts, logger: log });
+  const open = new Map<string, () => void>();
+  const closeHook = onClose(ctx);
   routeEngineReports((report) => log.debug('protocol error', { error: report._error, session: report._sess }));
   const server = new IMAPServer({
     secure: opts.implicitTls ?? false,
@@ -76,11 +80,19 @@ export async function startImapServer(opts: ImapServerOptions): Promise<ImapList
     // The engine otherwise picks a random quotation for the tagged OK of LOGOUT.
     logoutMessages: ['LOGOUT completed'],
     logger: engineLogger(log),
-    onClose: onClose(ctx),
+    onClose: (session: EngineSession, done: () => void) => {
+      open.get(session.id)?.();
+      open.delete(session.id);
+      closeHook(session, done);
+    },
   });
+  const guardLines = onConnect(server);
   server.notifier = createUpdates(ctx);
   Object.assign(server, {
-    onConnect: onConnect(server),
+    onConnect: (session: EngineSession, done: (err?: Error) => void) => {
+      if (opts.onConnection) open.set(session.id, opts.onConnection());
+      guardLines(session, done);
+    },
     onAuth: onAuth(ctx),
     onList: onList(ctx),
     onLsub: onLsub(ctx),

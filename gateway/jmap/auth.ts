@@ -4,15 +4,21 @@
 // kept), so a client sending its credentials with every request pays one scrypt per period.
 // Concurrent first requests share one login. A forgotten login's keys are zeroed after a grace.
 //
+// `Authorization: Bearer <token>` takes a token made by `lnmp-gateway token create` instead: it
+// is cached the same way (the throttle counts it under the HMAC, per IP as for passwords), and
+// every request first checks that the token still exists, so a revoked token fails at once
+// (also when it is sent as the Basic password, where it works as an app password).
+//
 // Refusals: no or malformed credentials and wrong ones are 401 with WWW-Authenticate; a
 // throttled account or IP is 429 with Retry-After (the throttle window), checked before any
 // password work, so a client can tell "wrong password" (prompt the user) from "wait".
 import { createHmac } from 'node:crypto';
 import type { Rng } from '../../core/index.js';
-import { isServiceError } from '../../services/errors.js';
+import { isServiceError, ServiceError } from '../../services/errors.js';
 import { LOGIN_THROTTLE, type LoginThrottle } from '../../services/login-throttle.js';
 import type { AccountService } from '../../services/account-service.js';
 import type { MessageService } from '../../services/message-service.js';
+import { isTokenFormat } from '../../services/token-service.js';
 import type { UnlockedAccount } from '../../services/unlocked-account.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import type { Logger } from '../log.js';
@@ -31,7 +37,8 @@ export const AUTH_DETAIL = {
 export type AuthResult = { readonly ok: true; readonly account: UnlockedAccount } | { readonly ok: false; readonly response: HttpResponse };
 
 export interface BasicAuthOptions {
-  readonly accounts: Pick<AccountService, 'authenticate'>;
+  /** Without the token methods, bearer tokens are refused (401). */
+  readonly accounts: Pick<AccountService, 'authenticate'> & Partial<Pick<AccountService, 'authenticateToken' | 'tokenActive'>>;
   readonly throttle: Pick<LoginThrottle, 'authenticate'>;
   readonly messages: Pick<MessageService, 'rewrapPending'>;
   readonly logger: Logger;
@@ -65,17 +72,21 @@ export class BasicAuth {
 
   async authenticate(request: HttpRequest): Promise<AuthResult> {
     const header = request.headers['authorization'];
-    const credentials = typeof header === 'string' ? parseBasic(header) : undefined;
-    if (!credentials) return { ok: false, response: unauthorized(AUTH_DETAIL.missing) };
+    const token = typeof header === 'string' ? parseBearer(header) : undefined;
+    const credentials = typeof header === 'string' && token === undefined ? parseBasic(header) : undefined;
+    if (!credentials && token === undefined) return { ok: false, response: unauthorized(AUTH_DETAIL.missing) };
     const key = createHmac('sha256', this.#key).update(header as string).digest('base64');
     const now = this.#now();
     let entry = this.#cache.get(key);
-    if (entry && (entry.expiresAt <= now)) {
+    // A token used as the Basic password is checked like a bearer one: revoked means refused now.
+    const anyToken = token ?? (credentials && isTokenFormat(credentials.password) ? credentials.password : undefined);
+    if (entry && (entry.expiresAt <= now || (anyToken !== undefined && !(await this.#tokenActive(anyToken))))) {
       this.#forget(key, entry);
       entry = undefined;
     }
     if (!entry) {
-      entry = { login: this.#login(credentials, request.remoteAddress ?? 'unknown'), expiresAt: now + this.#ttl };
+      const ip = request.remoteAddress ?? 'unknown';
+      entry = { login: token !== undefined ? this.#tokenLogin(token, key, ip) : this.#login(credentials!, ip), expiresAt: now + this.#ttl };
       this.#cache.set(key, entry);
       while (this.#cache.size > this.#max) {
         const [oldestKey, oldest] = this.#cache.entries().next().value as [string, Entry];
@@ -108,8 +119,24 @@ export class BasicAuth {
     }
   }
 
-  async #login(credentials: { username: string; password: string }, ip: string): Promise<UnlockedAccount> {
-    const account = await this.#opts.throttle.authenticate(this.#opts.accounts, credentials.username, credentials.password, ip);
+  /** Whether a cached bearer token is still there (not revoked); a failed check counts as revoked. */
+  async #tokenActive(token: string): Promise<boolean> {
+    const { tokenActive } = this.#opts.accounts;
+    if (!tokenActive) return false;
+    return tokenActive.call(this.#opts.accounts, token).catch(() => false);
+  }
+
+  /** A bearer login through the throttle; its account counter is the header's HMAC (a bearer names no user). */
+  #tokenLogin(token: string, key: string, ip: string): Promise<UnlockedAccount> {
+    const accounts = this.#opts.accounts;
+    const viaToken = {
+      authenticate: (_name: string, value: string) => (accounts.authenticateToken ? accounts.authenticateToken(value) : Promise.reject(new ServiceError('auth_failed'))),
+    };
+    return this.#login({ username: `bearer:${key}`, password: token }, ip, viaToken);
+  }
+
+  async #login(credentials: { username: string; password: string }, ip: string, accounts: Pick<AccountService, 'authenticate'> = this.#opts.accounts): Promise<UnlockedAccount> {
+    const account = await this.#opts.throttle.authenticate(accounts, credentials.username, credentials.password, ip);
     try {
       await this.#opts.messages.rewrapPending(account);
     } catch (err) {
@@ -139,6 +166,12 @@ export function parseBasic(header: string): { username: string; password: string
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** RFC 6750 §2.1: "Bearer" b64token. Undefined when the header is not a bearer one. */
+export function parseBearer(header: string): string | undefined {
+  const m = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  return m ? m[1] : undefined;
 }
 
 function unauthorized(detail: string): HttpResponse {

@@ -21,7 +21,7 @@ import { JMAP_PATHS, sessionResource } from './session.js';
 export interface JmapDependencies extends JmapServices {
   /** Where clients reach this HTTP listener, e.g. "https://mail.example.org"; session URLs start with it. */
   readonly baseUrl: () => string;
-  readonly accounts: Pick<AccountService, 'authenticate'>;
+  readonly accounts: Pick<AccountService, 'authenticate' | 'authenticateToken' | 'tokenActive'>;
   readonly throttle: Pick<LoginThrottle, 'authenticate'>;
   readonly messages: JmapServices['messages'] & Pick<MessageService, 'rewrapPending'>;
   readonly logger: Logger;

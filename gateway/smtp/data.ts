@@ -41,7 +41,7 @@ export async function onData(ctx: MxContext, stream: SMTPServerDataStream, sessi
     });
     const raw = Buffer.concat([Buffer.from(received + auth.header, 'utf8'), original]);
     const authenticated = performance.now();
-    const outcomes = await ctx.inbound.deliver({ raw, userIds, from: auth.from, fromAuthenticated: auth.fromAuthenticated });
+    const outcomes = await ctx.inbound.deliver({ raw, userIds, from: auth.from, fromAuthenticated: auth.fromAuthenticated, envelopeFrom: sender });
     const failures = outcomes.flatMap((o) => (o.ok ? [] : [replyForError(o.error)]));
     if (failures.length > 0) throw worst(failures);
     const done = performance.now();

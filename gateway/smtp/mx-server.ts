@@ -29,6 +29,8 @@ export interface MxServerOptions {
   readonly now?: () => Date;
   readonly maxMessageBytes?: number;
   readonly observe?: MxContext['observe'];
+  /** Called for each connection smtp-server admits; returns what to call when it closes (metrics). */
+  readonly onConnection?: () => () => void;
 }
 
 export type MxServer = Listener;
@@ -46,6 +48,7 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
     recipients: new WeakMap(),
     observe: opts.observe,
   };
+  const open = new Map<string, () => void>();
   const server = new SMTPServer({
     name: opts.hostname,
     banner: 'LNMP Gateway',
@@ -64,6 +67,14 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
     // A PTR name is unverified and costs a lookup per connection; Received names the IP.
     disableReverseLookup: true,
     logger: false,
+    onConnect(session, callback) {
+      if (opts.onConnection) open.set(session.id, opts.onConnection());
+      callback();
+    },
+    onClose(session) {
+      open.get(session.id)?.();
+      open.delete(session.id);
+    },
     onRcptTo(address, session, callback) {
       // The recipient limit is kept here, not with smtp-server's maxRecipients, whose 452 has
       // no enhanced code. As there, a repeated address replaces its entry and does not count.
@@ -73,7 +84,7 @@ export async function startMxServer(opts: MxServerOptions): Promise<MxServer> {
         callback(replies.tooManyRecipients());
         return;
       }
-      onRcptTo(ctx, address).then(() => callback(), callback);
+      onRcptTo({ ...ctx, logger: ctx.logger.child({ session: session.id }) }, address).then(() => callback(), callback);
     },
     onData(stream, session, callback) {
       onData(ctx, stream, session).then((reply) => callback(null, reply), callback);

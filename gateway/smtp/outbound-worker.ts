@@ -6,6 +6,7 @@
 import { toHex, type Rng } from '../../core/index.js';
 import type { Config } from '../../config/schema.js';
 import { buildDsn, type DsnRecipient } from '../../converters/dsn.js';
+import { headerFields } from '../../converters/header-fields.js';
 import type { DkimKeys } from '../../services/dkim-keys.js';
 import { OUTBOUND_RETRY, type ClaimedRecipient, type OutboundMessage, type OutboundQueue } from '../../services/outbound-queue.js';
 import { systemRng } from '../../services/random.js';
@@ -52,6 +53,8 @@ export interface OutboundWorkerOptions {
   readonly now?: () => number;
   readonly pollMs?: number;
   readonly errorDelayMs?: number;
+  /** Recipients settled by one attempt, once recorded (metrics). */
+  readonly onSettled?: (counts: { readonly delivered: number; readonly deferred: number; readonly failed: number }) => void;
 }
 
 export interface OutboundWorker {
@@ -189,10 +192,13 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): OutboundWorker
     await settle(group, message, results);
   }
 
-  /** DKIM-signs the message when its envelope sender's domain is hosted here. */
+  /**
+   * DKIM-signs the message when its envelope sender's domain is hosted here; a message with a
+   * null sender (an auto-reply) by its From domain.
+   */
   async function sign(message: OutboundMessage): Promise<Buffer> {
     const raw = Buffer.from(message.raw);
-    const domain = domainOf(message.envelopeFrom);
+    const domain = message.envelopeFrom === '' ? fromDomain(raw) : domainOf(message.envelopeFrom);
     if (domain === undefined || !(await opts.isHostedDomain(domain))) return raw;
     const key = await opts.dkimKeys.signingKey(domain, config.dkim.selector);
     return dkimSignMessage(raw, { domain: key.domain, selector: key.selector, privateKeyPem: key.privateKeyPem, algorithm: 'rsa-sha256', signTime: new Date(now()) });
@@ -216,12 +222,14 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): OutboundWorker
     const failed = new Map<string, number[]>();
     for (const f of failures) push(failed, f.result.reply, f.row.id);
     for (const [reply, ids] of failed) await queue.failed(ids, reply);
+    const counts = { delivered: [...sent.values()].flat().length, deferred: [...retry.values()].flat().length, failed: failures.length };
+    opts.onSettled?.(counts);
     logger.info('outbound attempt', {
       messageId: group.messageId,
       domain: group.domain,
-      sent: [...sent.values()].flat().length,
-      deferred: [...retry.values()].flat().length,
-      failed: failures.length,
+      sent: counts.delivered,
+      deferred: counts.deferred,
+      failed: counts.failed,
       ...(retry.size + failed.size > 0 ? { replies: [...retry.keys(), ...failed.keys()] } : {}),
     });
     if (failures.length > 0 && message) await bounce(message, failures, at);
@@ -345,4 +353,11 @@ class Slots {
     if (next) next();
     else this.#held -= 1;
   }
+}
+
+/** The domain of the first address in the From header, lowercased. */
+function fromDomain(raw: Uint8Array): string | undefined {
+  const from = headerFields(raw).find((f) => f.name === 'from')?.value;
+  const address = from === undefined ? undefined : (/<([^<>]+)>/.exec(from)?.[1] ?? from).trim();
+  return address === undefined ? undefined : domainOf(address);
 }

@@ -35,6 +35,10 @@ export interface SubmissionServerOptions {
   readonly rng: Rng;
   readonly now?: () => Date;
   readonly maxMessageBytes?: number;
+  /** Called for each connection smtp-server admits; returns what to call when it closes (metrics). */
+  readonly onConnection?: () => () => void;
+  /** Called once per message accepted (metrics). */
+  readonly onAccepted?: () => void;
 }
 
 interface Ctx extends SubmissionServerOptions {
@@ -48,6 +52,7 @@ export async function startSubmissionServer(opts: SubmissionServerOptions): Prom
   const ctx: Ctx = { ...opts, now: opts.now ?? (() => new Date()), maxMessageBytes: opts.maxMessageBytes ?? MX_MAX_MESSAGE_BYTES, sessions: new WeakMap(), routes: new WeakMap() };
   const service = opts.implicitTls ? 'submissions' : 'submission';
   const log = opts.logger;
+  const open = new Map<string, () => void>();
   const server = new SMTPServer({
     name: opts.hostname,
     banner: 'LNMP Gateway submission',
@@ -65,6 +70,10 @@ export async function startSubmissionServer(opts: SubmissionServerOptions): Prom
     hideENHANCEDSTATUSCODES: true,
     disableReverseLookup: true,
     logger: false,
+    onConnect(session, callback) {
+      if (opts.onConnection) open.set(session.id, opts.onConnection());
+      callback();
+    },
     onAuth(auth, session, callback) {
       onAuth(ctx, auth, session).then((user) => callback(null, { user }), (err: unknown) => callback(err as Error));
     },
@@ -76,7 +85,7 @@ export async function startSubmissionServer(opts: SubmissionServerOptions): Prom
         callback(replies.tooManyRecipients());
         return;
       }
-      onRcptTo(ctx, address).then(() => callback(), (err: unknown) => callback(err as Error));
+      onRcptTo(ctx, address, session).then(() => callback(), (err: unknown) => callback(err as Error));
     },
     onData(stream, session, callback) {
       onData(ctx, stream, session).then((reply) => callback(null, reply), (err: unknown) => callback(err as Error));
@@ -84,6 +93,8 @@ export async function startSubmissionServer(opts: SubmissionServerOptions): Prom
     onClose(session) {
       ctx.sessions.get(session)?.lock();
       ctx.sessions.delete(session);
+      open.get(session.id)?.();
+      open.delete(session.id);
     },
   });
   const listener = await listenServer(server, opts.host, opts.port, service, log);
@@ -124,16 +135,16 @@ async function onMailFrom(ctx: Ctx, address: SMTPServerAddress, session: SMTPSer
   try {
     await ctx.submission.checkSender(account, address.address);
   } catch (err) {
-    throw logged(ctx, 'mail from refused', err);
+    throw logged(ctx, 'mail from refused', err, session);
   }
 }
 
-async function onRcptTo(ctx: Ctx, address: SMTPServerAddress): Promise<void> {
+async function onRcptTo(ctx: Ctx, address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
   try {
     ctx.routes.set(address, await ctx.submission.route(address.address));
   } catch (err) {
     if (isServiceError(err, 'invalid_address')) throw replies.badAddress();
-    throw logged(ctx, 'rcpt refused', err);
+    throw logged(ctx, 'rcpt refused', err, session);
   }
 }
 
@@ -150,7 +161,7 @@ async function onData(ctx: Ctx, stream: SMTPServerDataStream, session: SMTPServe
     for (const address of from) await ctx.submission.checkSender(account, address);
   } catch (err) {
     if (isServiceError(err, 'sender_not_owned')) throw replies.fromNotOwned();
-    throw logged(ctx, 'from check failed', err);
+    throw logged(ctx, 'from check failed', err, session);
   }
   const mailFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
   const recipients = session.envelope.rcptTo.map((r) => ctx.routes.get(r)).filter((r): r is RecipientRoute => r !== undefined);
@@ -168,15 +179,16 @@ async function onData(ctx: Ctx, stream: SMTPServerDataStream, session: SMTPServe
   try {
     const result = await ctx.submission.submit({ account, envelopeFrom: mailFrom, from: from[0]!, recipients, raw });
     log.info('submitted', { local: result.local.length, queued: result.queuedId !== undefined, bytes: raw.length });
+    ctx.onAccepted?.();
     return `2.0.0 OK queued as ${queueId}`;
   } catch (err) {
-    throw logged(ctx, 'not submitted', err);
+    throw logged(ctx, 'not submitted', err, session);
   }
 }
 
-function logged(ctx: Ctx, what: string, err: unknown): SmtpReply {
+function logged(ctx: Ctx, what: string, err: unknown, session: SMTPServerSession): SmtpReply {
   const reply = replyForError(err);
-  if (reply.temporary) ctx.logger.warn(what, { reply: reply.line, err: reply.cause ?? err });
+  if (reply.temporary) ctx.logger.warn(what, { session: session.id, reply: reply.line, err: reply.cause ?? err });
   return reply;
 }
 

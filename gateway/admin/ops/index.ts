@@ -7,5 +7,12 @@ import { domainList } from './domain-list.js';
 import { queueList, queueRetry } from './queue.js';
 import { userAdd } from './user-add.js';
 import { userList } from './user-list.js';
+import { userPasswd } from './user-passwd.js';
+import { userDelete } from './user-delete.js';
+import { userExportKey } from './user-export-key.js';
+import { tokenCreate, tokenList, tokenRevoke } from './token.js';
+import { status } from './status.js';
+import { mailImport, mailImportState } from './mail-import.js';
+import { contactsSet, contactsShow, devPay, postageSet, postageShow } from './postage.js';
 
-export const ADMIN_OPS: ReadonlyMap<string, AdminOp> = new Map([domainAdd, domainList, domainDns, userAdd, userList, queueList, queueRetry].map((op) => [op.name, op]));
+export const ADMIN_OPS: ReadonlyMap<string, AdminOp> = new Map([domainAdd, domainList, domainDns, userAdd, userList, queueList, queueRetry, userPasswd, userDelete, userExportKey, tokenCreate, tokenList, tokenRevoke, status, mailImportState, mailImport, postageShow, postageSet, contactsShow, contactsSet, devPay].map((op) => [op.name, op]));

@@ -13,10 +13,22 @@ import { register as registerQueue } from './queue.js';
 import { register as registerStart } from './start.js';
 import { register as registerUserAdd } from './user-add.js';
 import { register as registerUserList } from './user-list.js';
+import { register as registerUserPasswd } from './user-passwd.js';
+import { register as registerUserDelete } from './user-delete.js';
+import { register as registerUserExportKey } from './user-export-key.js';
+import { register as registerUserImportKey } from './user-import-key.js';
+import { register as registerToken } from './token.js';
+import { register as registerStatus } from './status.js';
+import { register as registerInit } from './init.js';
+import { register as registerImport } from './import.js';
+import { register as registerPostage } from './postage.js';
+import { register as registerContacts } from './contacts.js';
+import { register as registerDev } from './dev.js';
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 export const COMMANDS: readonly RegisterCommand[] = [
+  registerInit,
   registerStart,
   registerConfig,
   registerDomainAdd,
@@ -24,7 +36,17 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDomainDns,
   registerUserAdd,
   registerUserList,
+  registerUserPasswd,
+  registerUserDelete,
+  registerUserExportKey,
+  registerUserImportKey,
+  registerToken,
+  registerStatus,
+  registerContacts,
+  registerPostage,
   registerQueue,
+  registerImport,
+  registerDev,
   registerKeygen,
   registerAddress,
 ];
