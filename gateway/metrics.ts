@@ -41,6 +41,8 @@ export interface GatewayMetrics {
   messageReceived(via: ReceivedVia): void;
   messagesSent(transport: 'smtp' | 'lnmp', result: SentResult, count: number): void;
   authFailed(protocol: AuthProtocol): void;
+  /** A postage invoice the Lightning backend could not create (retried later). */
+  invoiceFailed(): void;
   observePublish(seconds: number): void;
   observeQuery(seconds: number): void;
   /** Where the queue and postage gauges are read from at each scrape. */
@@ -66,6 +68,7 @@ export function createGatewayMetrics(opts: { readonly logger?: Logger; readonly 
     labelNames: ['transport', 'result'],
     registers,
   });
+  const invoiceFailures = new Counter({ name: 'lnmp_postage_invoice_failures_total', help: 'Postage invoices the Lightning backend could not create (each is retried).', registers });
   const authFailures = new Counter({ name: 'lnmp_auth_failures_total', help: 'Failed logins (wrong credentials or throttled), by protocol.', labelNames: ['protocol'], registers });
   const relayConnections = new Gauge({ name: 'lnmp_relay_connections', help: 'LNMP relay WebSocket connections open now.', registers });
   const publish = new Histogram({ name: 'lnmp_relay_publish_seconds', help: 'Time to handle one relay PUBLISH, refused ones included.', buckets: PUBLISH_BUCKETS, registers });
@@ -152,6 +155,7 @@ export function createGatewayMetrics(opts: { readonly logger?: Logger; readonly 
       if (count > 0) sent.inc({ transport, result }, count);
     },
     authFailed: (protocol) => authFailures.inc({ protocol }),
+    invoiceFailed: () => invoiceFailures.inc(),
     observePublish: (seconds) => publish.observe(seconds),
     observeQuery: (seconds) => query.observe(seconds),
     collectFrom(more) {

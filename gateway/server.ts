@@ -73,6 +73,11 @@ export interface RunningGateway {
   readonly adminSocket: string | undefined;
   /** The change notifier the gateway publishes to (in-process, or Redis with REDIS_URL). */
   readonly notifier: Notifier;
+  /**
+   * The quick start's demo account: creates `demo@<domain>` with a random password when the
+   * gateway hosts no user yet, and returns it (the only time the password is shown).
+   */
+  createDemoUser(): Promise<{ address: string; password: string } | undefined>;
   /** Stops accepting, finishes or cuts requests in flight, closes storage, and resolves once closed. */
   close(): Promise<void>;
 }
@@ -234,6 +239,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       hostname: config.hostname,
       ...(devPay ? { devPay } : {}),
       log: logger.child({ service: 'postage' }),
+      onInvoiceFailure: () => metrics.invoiceFailed(),
     });
     postageRef.service = postage;
     if (devPay) postageRef.running = { devPay };
@@ -352,6 +358,13 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       relayPort: relay.port,
       adminSocket,
       notifier: changes,
+      async createDemoUser() {
+        if ((await accounts.listUsers()).length > 0) return undefined;
+        const address = `demo@${config.domain}`;
+        const password = Buffer.from(systemRng(12)).toString('base64url');
+        await accounts.createUser({ address, password });
+        return { address, password };
+      },
       close() {
         closing ??= closeAll();
         return closing;

@@ -98,6 +98,8 @@ export interface PostageDeps {
   /** Development only: pays one of the backend's own invoices. */
   readonly devPay?: (bolt11: string) => Promise<unknown>;
   readonly log?: PostageLog;
+  /** Called for each invoice the backend could not create (metrics). */
+  readonly onInvoiceFailure?: () => void;
   readonly now?: () => number;
 }
 
@@ -230,11 +232,11 @@ export class PostageService implements PostageGate {
       if (block === undefined && !(await this.#claimAutoReply(tx, userId, envelopeFrom!))) block = 'auto-reply already sent in the window';
       const state: CaseState = block === undefined ? 'pending' : 'screened';
       const [row] = await tx.query<{ id: number }>(
-        `INSERT INTO postage (user_id, message_id, blob_id, state, amount_sats, priority, payment_hash, public_id, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        `INSERT INTO postage (user_id, message_id, blob_id, state, amount_sats, priority, payment_hash, public_id, details, next_attempt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
         [
           userId, message.id, msg?.blob_id ?? null, state, state === 'pending' ? postage!.amountSats : 0, postage?.priority ?? false,
-          state === 'pending' ? sha256Hex(preimage!) : null, state === 'pending' ? Buffer.from(this.#d.rng(16)).toString('base64url') : null, this.#seal(userId, details),
+          state === 'pending' ? sha256Hex(preimage!) : null, state === 'pending' ? Buffer.from(this.#d.rng(16)).toString('base64url') : null, this.#seal(userId, details), new Date(this.#now()),
         ],
       );
       await recordEvent(tx, row!.id, state, block ?? 'invoice requested');
@@ -287,6 +289,7 @@ export class PostageService implements PostageGate {
         ({ bolt11, expiresAt } = await this.#d.backend.lookup(row.payment_hash!));
       }
     } catch (err) {
+      this.#d.onInvoiceFailure?.();
       const giveUp = row.attempts >= PostageLimits.maxAttempts;
       this.#d.log?.warn(giveUp ? 'postage invoice not created; giving up' : 'postage invoice not created; will retry', { case: row.id, attempts: row.attempts, err });
       if (giveUp) await this.#transition(row.id, 'pending', 'screened', 'invoice could not be created');
@@ -437,15 +440,30 @@ export class PostageService implements PostageGate {
       }
       case 'settle': {
         const details = this.#open_(row);
-        await this.#settleAtBackend(row, details.preimage!);
+        await this.#atBackend(row, () => this.#settleAtBackend(row, details.preimage!));
         return this.#transition(row.id, 'held', 'settled', verdict.reason, async (tx) => {
           if (details.sender) await this.#d.contacts.addAcquaintance(row.user_id, details.sender, tx);
         });
       }
       case 'cancel': {
-        await this.#cancelAtBackend(row);
+        await this.#atBackend(row, () => this.#cancelAtBackend(row));
         return this.#transition(row.id, 'held', 'canceled', `${verdict.reason}; refunded`);
       }
+    }
+  }
+
+  /**
+   * Runs a settle or cancel with this process's subscription to the invoice stopped, so the
+   * state change it causes is recorded with the recipient's reason, not as news from the node.
+   * On failure the subscription resumes and the next pass tries again.
+   */
+  async #atBackend(row: CaseRow, action: () => Promise<void>): Promise<void> {
+    this.#unwatch(row.payment_hash);
+    try {
+      await action();
+    } catch (err) {
+      this.#watchInvoice(row.payment_hash!);
+      throw err;
     }
   }
 

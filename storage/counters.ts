@@ -1,7 +1,6 @@
 // Windowed counters for rate limits and login throttling: in-process for one gateway, or in
 // Redis (REDIS_URL) so that every gateway process counts together. A counter starts at the
 // first hit and expires `windowMs` later (a fixed window per key).
-import { Redis } from 'ioredis';
 import { maskUrlPassword } from '../config/mask.js';
 import { StorageError } from './errors.js';
 
@@ -61,6 +60,8 @@ export function createMemoryCounters(now: () => number = Date.now): Counters {
  */
 export async function createRedisCounters(url: string, namespace = ''): Promise<Counters> {
   const prefix = `${COUNTER_PREFIX}${namespace === '' ? '' : `${namespace}:`}`;
+  // Loaded only with REDIS_URL: a single process starts faster without it.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,

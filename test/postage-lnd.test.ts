@@ -67,6 +67,8 @@ describe('postage with the lnd backend', () => {
       }
       await eventually('the warning', async () => g.logLines.some((l) => l.includes('postage invoice not created; will retry')));
       expect((await g.cases())[0]!.state).toBe('pending');
+      const metrics = await (await fetch(`http://127.0.0.1:${g.gateway.httpPort}/metrics`)).text();
+      expect(Number(/^lnmp_postage_invoice_failures_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
       expect(g.remote.received).toHaveLength(1);
     } finally {
       await lnd.start();

@@ -85,6 +85,16 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('lnmp-gateway start, stopped by %s
     expect(Date.now() - stoppedBy).toBeLessThan(STEP_TIMEOUT_MS);
     expect(existsSync(join(dataDir, 'admin.sock'))).toBe(false);
     const entries = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The first start creates the demo account and shows its password once, with what to type
+    // into a mail client; later starts print nothing.
+    if (signal === 'SIGTERM') {
+      expect(result.stdout).toMatch(/^\nDemo account created \(the password is shown only now\):\n {2}address {3}demo@example\.test\n {2}password {2}[A-Za-z0-9_-]{16}\n/);
+      expect(result.stdout).toMatch(/^ {2}incoming {2}IMAP {2}127\.0\.0\.1 {2}port [1-9]\d* {2}SSL\/TLS {4}\(or [1-9]\d* STARTTLS\) {2}user demo@example\.test$/m);
+      expect(result.stdout).not.toContain('"msg"');
+      expect(result.stderr).not.toContain(/password {2}(\S+)/.exec(result.stdout)![1]);
+    } else {
+      expect(result.stdout).toBe('');
+    }
     // The first start on the data directory also hosts the demo domain and generates a certificate and the gateway secret.
     const firstStartOnly = new Set(['domain added', 'self-signed certificate generated', 'gateway secret generated']);
     const lifecycle = entries.filter((e) => !firstStartOnly.has(e['msg'] as string));

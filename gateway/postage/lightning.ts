@@ -3,7 +3,6 @@
 import type { Config } from '../../config/schema.js';
 import type { LightningBackend } from '../../lightning/backend.js';
 import { DevLightningBackend } from '../../lightning/dev-backend.js';
-import { openLndBackend } from '../../lightning/lnd-backend.js';
 import { loadOrCreateDevNodeKey } from '../../services/dev-node-key.js';
 import { systemRng } from '../../services/random.js';
 import type { Db } from '../../storage/db.js';
@@ -12,6 +11,8 @@ import type { Logger } from '../log.js';
 export async function openLightning(config: Config, db: Db, gatewaySecret: Uint8Array, logger: Logger): Promise<LightningBackend> {
   const onError = (err: unknown) => logger.warn('lightning backend error', { err });
   if (config.lightning.backend === 'lnd') {
+    // Loaded only for lnd: the gRPC client is a large part of start-up time otherwise.
+    const { openLndBackend } = await import('../../lightning/lnd-backend.js');
     const backend = await openLndBackend(config.lightning.lnd, { onError });
     const info = await backend.nodeInfo();
     logger.info('lightning backend', { backend: 'lnd', network: info.network, publicKey: info.publicKey });

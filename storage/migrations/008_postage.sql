@@ -60,3 +60,17 @@ CREATE TABLE dev_lightning_node (
   id       integer PRIMARY KEY CHECK (id = 1),
   wrapped  bytea NOT NULL
 );
+
+-- LNMP-native postage (services/lnmp-postage.ts): hold invoices bound to (sender key,
+-- recipient key, payload digest); a payment is accepted for one message once (used_at).
+CREATE TABLE lnmp_postage (
+  payment_hash  text PRIMARY KEY CHECK (payment_hash ~ '^[0-9a-f]{64}$'),
+  user_id       bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  -- sha256 of the bound description (core/payment.ts postageDescription).
+  binding_hash  text NOT NULL,
+  amount_sats   bigint NOT NULL CHECK (amount_sats > 0),
+  -- The preimage, sealed under the gateway subkey `postage`.
+  preimage      bytea NOT NULL,
+  created_at    timestamptz NOT NULL,
+  used_at       timestamptz
+);

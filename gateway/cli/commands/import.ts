@@ -5,7 +5,7 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { MAX_IMPORT_MESSAGE_BYTES } from '../../admin/limits.js';
-import { connectLegacy, type LegacyMailbox } from '../../import/legacy-imap.js';
+import type { LegacyMailbox } from '../../import/legacy-imap.js';
 import { parseLegacyUrl, type LegacyServer } from '../../import/legacy-url.js';
 import { runImport, type FolderSummary, type ImportProgress, type ImportSummary } from '../../import/run-import.js';
 import { withAdminApi } from '../admin-api.js';
@@ -46,6 +46,7 @@ export function register(program: Command, io: CliIo): void {
         // The target is checked before the password is asked for.
         await api.importState({ address: options.to, source: parsed.server.source, folders: [] });
         const password = await readPassword(io, parsed.server, options.passwordStdin === true);
+        const { connectLegacy } = await import('../../import/legacy-imap.js'); // imapflow loads only for this command
         const legacy = await connectLegacy({ server: parsed.server, password, insecure: options.insecure === true });
         const progress = reporter(io, options.json === true);
         try {

@@ -10,6 +10,27 @@ import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { configOption, loadCliConfig } from '../options.js';
 
+/** The domain of the quick start (the default `domain`). */
+export const DEMO_DOMAIN = 'example.test';
+
+/** What a newcomer types into Thunderbird (or any client) for the demo account. */
+export function demoBlock(host: string, ports: { imap: number; imaps: number; submission: number }, demo: { address: string; password: string }): string {
+  return [
+    '',
+    `Demo account created (the password is shown only now):`,
+    `  address   ${demo.address}`,
+    `  password  ${demo.password}`,
+    '',
+    'In Thunderbird: Add Mail Account, enter the address and password, then "Configure manually":',
+    `  incoming  IMAP  ${host}  port ${ports.imaps}  SSL/TLS    (or ${ports.imap} STARTTLS)  user ${demo.address}`,
+    `  outgoing  SMTP  ${host}  port ${ports.submission}  STARTTLS  user ${demo.address}`,
+    'The certificate is self-signed: accept it once. If example.test resolves to this host,',
+    "Thunderbird's autoconfig fills all of this in by itself.",
+    '',
+    '',
+  ].join('\n');
+}
+
 export function register(program: Command, io: CliIo): void {
   program
     .command('start')
@@ -38,6 +59,12 @@ export function register(program: Command, io: CliIo): void {
       }
       const gateway = await startGateway(config, logger, { adminSocket: index === undefined || index === 0 });
       if (index !== undefined) reportReady();
+      // The quick start: on the demo domain in development, the first start creates a demo
+      // account and says, once, how to reach it from a mail client.
+      if (config.mode === 'development' && config.domain === DEMO_DOMAIN && (index === undefined || index === 0)) {
+        const demo = await gateway.createDemoUser();
+        if (demo) io.stdout(demoBlock(config.listenHost, { imap: gateway.imapPort, imaps: gateway.imapsPort, submission: gateway.submissionPort }, demo));
+      }
       const signal = await stopped;
       logger.info('stopping', { signal });
       await gateway.close();
