@@ -9,25 +9,19 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientSetup } from '../gateway/http/client-setup.js';
 import { createGatewayRouter } from '../gateway/http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from '../gateway/http/server.js';
 import { createLogger } from '../gateway/log.js';
 import { REPO_ROOT } from './helpers/cli-process.js';
 import { openDevPaySource, type DevPaySource } from './helpers/dev-pay-source.js';
+import { TEST_CLIENT_SETUP } from './helpers/client-setup.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const UI_TIMEOUT_MS = 15_000;
 
-const setup: ClientSetup = {
-  hostname: 'mail.example.test',
-  defaultDomain: 'example.test',
-  mtaStsMode: 'testing',
-  ports: { imap: 143, imaps: 993, submission: 587 },
-  isHostedDomain: (domain) => Promise.resolve(domain === 'example.test'),
-};
+const setup = TEST_CLIENT_SETUP;
 
 describe('pay page in Chromium', () => {
   let source: DevPaySource;

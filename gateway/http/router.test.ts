@@ -1,10 +1,10 @@
 // Routing without a socket: path and method matching, 404, 405 with Allow, HEAD via GET,
 // and the health check's reply.
 import { describe, expect, it } from 'vitest';
-import type { ClientSetup } from './client-setup.js';
 import { createGatewayRouter } from './gateway-router.js';
 import { createRouter } from './router.js';
 import type { HttpRequest, HttpResponse, RoutedRequest } from './types.js';
+import { TEST_CLIENT_SETUP } from '../../test/helpers/client-setup.js';
 
 function request(method: string, path: string): HttpRequest {
   return { method, path, query: new URLSearchParams(), headers: {}, body: new Uint8Array() };
@@ -15,13 +15,7 @@ function body(response: HttpResponse): unknown {
 }
 
 describe('gateway router', () => {
-  const setup: ClientSetup = {
-    hostname: 'mail.example.test',
-    defaultDomain: 'example.test',
-    mtaStsMode: 'testing',
-    ports: { imap: 143, imaps: 993, submission: 587 },
-    isHostedDomain: (domain) => Promise.resolve(domain === 'example.test'),
-  };
+  const setup = TEST_CLIENT_SETUP;
   const router = createGatewayRouter({ version: '9.9.9', setup });
 
   it('answers GET /healthz with status and version', async () => {

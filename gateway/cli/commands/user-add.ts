@@ -3,9 +3,9 @@
 // once. The password comes from stdin or a terminal prompt without echo, never from argv.
 import type { Command } from 'commander';
 import { withAdminApi } from '../admin-api.js';
-import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { commandGroup, configOption, loadCliConfig } from '../options.js';
+import { readMnemonic, readNewPassword } from '../passwords.js';
 
 interface Options {
   config?: string;
@@ -25,8 +25,9 @@ export function register(program: Command, io: CliIo): void {
     .addOption(configOption())
     .action(async (address: string, options: Options) => {
       const { config } = loadCliConfig(io, options.config);
-      const password = await readPassword(io, options.passwordStdin === true);
-      const mnemonic = options.mnemonicStdin ? await readMnemonic(io) : undefined;
+      const password = await readNewPassword(io, options.passwordStdin === true);
+      // On a terminal the mnemonic is asked without echo, as the password is.
+      const mnemonic = options.mnemonicStdin ? await readMnemonic(io, !io.stdin.isTTY) : undefined;
       const user = await withAdminApi(config, (api) => api.createUser(mnemonic === undefined ? { address, password } : { address, password, mnemonic }));
       if (options.json) {
         const { address: mail, lnmpAddress, publicKey, mnemonic: words } = user;
@@ -39,22 +40,4 @@ export function register(program: Command, io: CliIo): void {
       }
       io.stdout(text);
     });
-}
-
-async function readPassword(io: CliIo, fromStdin: boolean): Promise<string> {
-  if (fromStdin) {
-    const line = await io.stdin.readLine();
-    if (line === undefined) throw new CliError('no password on stdin', EXIT.usage);
-    return line;
-  }
-  if (!io.stdin.isTTY) throw new CliError('no password: use --password-stdin or run in a terminal', EXIT.usage);
-  const password = await io.stdin.readHidden('Password: ');
-  if ((await io.stdin.readHidden('Repeat password: ')) !== password) throw new CliError('the passwords do not match', EXIT.usage);
-  return password;
-}
-
-async function readMnemonic(io: CliIo): Promise<string> {
-  const line = io.stdin.isTTY ? await io.stdin.readHidden('Mnemonic: ') : await io.stdin.readLine();
-  if (line === undefined) throw new CliError('no mnemonic on stdin', EXIT.usage);
-  return line;
 }

@@ -7,20 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevPaySource, type DevPaySource } from '../../../test/helpers/dev-pay-source.js';
 import { createLogger } from '../../log.js';
-import type { ClientSetup } from '../client-setup.js';
 import { createGatewayRouter } from '../gateway-router.js';
 import { createRouter } from '../router.js';
 import { closeHttpServer, createHttpServer } from '../server.js';
 import type { Router } from '../router.js';
 import { payRoutes, type PaySource } from './pay.js';
+import { TEST_CLIENT_SETUP } from '../../../test/helpers/client-setup.js';
 
-const setup: ClientSetup = {
-  hostname: 'mail.example.test',
-  defaultDomain: 'example.test',
-  mtaStsMode: 'testing',
-  ports: { imap: 143, imaps: 993, submission: 587 },
-  isHostedDomain: (domain) => Promise.resolve(domain === 'example.test'),
-};
+const setup = TEST_CLIENT_SETUP;
 const logger = createLogger({ level: 'error', write: () => {} });
 const NOT_FOUND = '{"error":"not_found"}';
 const HOSTILE_SUBJECT = `<script>alert("hi")</script> & 'friends'`;
