@@ -165,6 +165,27 @@ describe('environment conversion', () => {
     ]);
   });
 
+  it('rejects postage prices, times and actions out of range, and a public URL with a path', () => {
+    expect(
+      problems(() =>
+        load({
+          LNMP_POSTAGE_STRANGER_SATS: '-1',
+          LNMP_POSTAGE_PRIORITY_SATS: '0',
+          LNMP_POSTAGE_INVOICE_EXPIRY_MINUTES: '99999',
+          LNMP_POSTAGE_DEFAULT_ACTION: 'keep',
+          LNMP_PUBLIC_URL: 'https://mail.example.com/pay',
+        }),
+      ).lines,
+    ).toEqual([
+      'LNMP_POSTAGE_STRANGER_SATS (postage.strangerSats): expected a whole number of satoshis, 0-100000000, got "-1"',
+      'LNMP_POSTAGE_PRIORITY_SATS (postage.prioritySats): expected a whole number of satoshis, 1-100000000, got "0"',
+      'LNMP_POSTAGE_INVOICE_EXPIRY_MINUTES (postage.invoiceExpiryMinutes): expected a whole number of minutes, 1-10080, got "99999"',
+      'LNMP_POSTAGE_DEFAULT_ACTION (postage.defaultAction): expected "settle" or "cancel", got "keep"',
+      'LNMP_PUBLIC_URL (publicUrl): expected an http:// or https:// URL without a path, e.g. https://mail.example.com, got "https://mail.example.com/pay"',
+    ]);
+    expect(load({ LNMP_PUBLIC_URL: 'https://mail.example.com', LNMP_POSTAGE_STRANGER_SATS: '2100' }).config).toMatchObject({ publicUrl: 'https://mail.example.com', postage: { strangerSats: 2100 } });
+  });
+
   it('accepts IPv4 and IPv6 listen addresses', () => {
     expect(load({ LNMP_LISTEN_HOST: '::' }).config.listenHost).toBe('::');
     expect(load({ LNMP_LISTEN_HOST: '0.0.0.0' }).config.listenHost).toBe('0.0.0.0');
