@@ -47,6 +47,21 @@ export interface Change {
   uid: number | null;
 }
 
+/** A message row with the blob it holds: JMAP's Email is the blob, in every mailbox holding it. */
+export interface EmailRow extends MessageMeta {
+  blobId: number;
+  createdModseq: number;
+}
+
+/** A journal row of a message removed (mailbox and UID), or a blob marker (mailbox null) written by removeBlobs. */
+export interface EmailJournalRow {
+  modseq: number;
+  op: 'created' | 'updated' | 'destroyed';
+  objectId: number;
+  mailboxId: number | null;
+  uid: number | null;
+}
+
 interface MetaRow {
   id: number;
   mailbox_id: number;
@@ -447,6 +462,96 @@ export class MessageService {
       [account.userId, since],
     );
     return { modseq: u!.modseq, changes: rows.map((r) => ({ modseq: r.modseq, kind: r.kind, op: r.op, objectId: r.object_id, mailboxId: r.mailbox_id, uid: r.uid })) };
+  }
+
+  /**
+   * Message rows with their blob (JMAP Emails), in the user's mailboxes: of some blobs, of some
+   * threads, of one mailbox, or all. Ordered by blob, mailbox and UID.
+   */
+  async emailRows(account: UnlockedAccount, filter: { blobIds?: readonly number[]; threadIds?: readonly number[]; mailboxId?: number } = {}): Promise<EmailRow[]> {
+    const where: string[] = ['user_id = $1'];
+    const params: unknown[] = [account.userId];
+    if (filter.blobIds) where.push(`blob_id = ANY($${params.push(filter.blobIds)}::int8[])`);
+    if (filter.threadIds) where.push(`thread_id = ANY($${params.push(filter.threadIds)}::int8[])`);
+    if (filter.mailboxId !== undefined) where.push(`mailbox_id = $${params.push(filter.mailboxId)}`);
+    const rows = await this.#db.query<MetaRow & { blob_id: number; created_modseq: number }>(
+      `SELECT ${META_COLUMNS}, blob_id, created_modseq FROM messages WHERE ${where.join(' AND ')} ORDER BY blob_id, mailbox_id, uid`,
+      params,
+    );
+    return rows.map((r) => ({ ...meta(r), blobId: r.blob_id, createdModseq: r.created_modseq }));
+  }
+
+  /** The decrypted bytes of one of the user's blobs that a message still holds, else undefined. */
+  async readBlob(account: UnlockedAccount, blobId: number): Promise<Uint8Array | undefined> {
+    const [b] = await this.#db.query<{ seal: number; data: Uint8Array }>(
+      'SELECT seal, data FROM blobs b WHERE b.id = $2 AND b.user_id = $1 AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id AND m.user_id = $1)',
+      [account.userId, blobId],
+    );
+    return b ? openBlob(b.seal, b.data, account.userId, account, new Map()) : undefined;
+  }
+
+  /**
+   * What JMAP Email/changes needs after `since`: the account's modseq, every row of each blob
+   * with a row changed since (so its older rows show whether it existed before), and the
+   * journal's email rows (removed messages, and the blob markers of removeBlobs). Ordered by modseq.
+   */
+  async emailChangesSince(account: UnlockedAccount, since: number): Promise<{ modseq: number; rows: EmailRow[]; journal: EmailJournalRow[] }> {
+    const [u] = await this.#db.query<{ modseq: number }>('SELECT modseq FROM users WHERE id = $1', [account.userId]);
+    const rows = await this.#db.query<MetaRow & { blob_id: number; created_modseq: number }>(
+      `SELECT ${META_COLUMNS}, blob_id, created_modseq FROM messages
+        WHERE user_id = $1 AND blob_id IN (SELECT blob_id FROM messages WHERE user_id = $1 AND modseq > $2)
+        ORDER BY modseq, id`,
+      [account.userId, since],
+    );
+    const journal = await this.#db.query<{ modseq: number; op: EmailJournalRow['op']; object_id: number; mailbox_id: number | null; uid: number | null }>(
+      "SELECT modseq, op, object_id, mailbox_id, uid FROM changes WHERE user_id = $1 AND kind = 'email' AND modseq > $2 ORDER BY modseq, id",
+      [account.userId, since],
+    );
+    return {
+      modseq: u!.modseq,
+      rows: rows.map((r) => ({ ...meta(r), blobId: r.blob_id, createdModseq: r.created_modseq })),
+      journal: journal.map((j) => ({ modseq: j.modseq, op: j.op, objectId: j.object_id, mailboxId: j.mailbox_id, uid: j.uid })),
+    };
+  }
+
+  /**
+   * Removes the user's messages holding each blob (from the given mailboxes, or all), in one
+   * transaction and one modseq: journaled per message as an expunge is (IMAP sees EXPUNGE), and
+   * per blob by a marker row without mailbox (object = the blob; `destroyed` when no message
+   * holds it any more, else `updated`) so JMAP can name the Email. Returns the blobs touched.
+   */
+  async removeBlobs(account: UnlockedAccount, items: ReadonlyArray<{ blobId: number; mailboxIds?: readonly number[] }>): Promise<number[]> {
+    const userId = account.userId;
+    const result = await this.#db.transaction(async (tx) => {
+      const changes: ChangeRow[] = [];
+      const removed: Array<{ size: number; blob_id: number }> = [];
+      const mailboxes = new Set<number>();
+      const touched: number[] = [];
+      for (const item of items) {
+        const gone = await tx.query<{ id: number; mailbox_id: number; uid: number; size: number; blob_id: number; thread_id: number }>(
+          `DELETE FROM messages WHERE user_id = $1 AND blob_id = $2 ${item.mailboxIds ? 'AND mailbox_id = ANY($3::int8[])' : ''}
+           RETURNING id, mailbox_id, uid, size, blob_id, thread_id`,
+          item.mailboxIds ? [userId, item.blobId, item.mailboxIds] : [userId, item.blobId],
+        );
+        if (gone.length === 0) continue;
+        touched.push(item.blobId);
+        for (const m of gone) {
+          changes.push({ kind: 'email', op: 'destroyed', objectId: m.id, mailboxId: m.mailbox_id, uid: m.uid, threadId: m.thread_id });
+          mailboxes.add(m.mailbox_id);
+          removed.push(m);
+        }
+        const [left] = await tx.query('SELECT 1 FROM messages WHERE user_id = $1 AND blob_id = $2 LIMIT 1', [userId, item.blobId]);
+        changes.push({ kind: 'email', op: left ? 'updated' : 'destroyed', objectId: item.blobId, mailboxId: null, uid: null, threadId: gone[0]!.thread_id });
+      }
+      if (touched.length === 0) return { touched, modseq: 0, mailboxes: [] as number[] };
+      const modseq = await nextModseq(tx, userId);
+      await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE user_id = $1 AND id = ANY($2::int8[])', [userId, [...mailboxes], modseq]);
+      await recordChanges(tx, userId, modseq, changes);
+      await releaseSpace(tx, userId, removed);
+      return { touched, modseq, mailboxes: [...mailboxes] };
+    });
+    for (const mailboxId of result.mailboxes) await this.#sink.publish({ userId, modseq: result.modseq, mailboxId, kind: 'email' });
+    return result.touched;
   }
 
   /** UIDs expunged from a mailbox after `since` (QRESYNC VANISHED (EARLIER)). */

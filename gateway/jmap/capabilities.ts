@@ -4,8 +4,10 @@ import { COLLATION_ALGORITHMS, MAX_CALLS_IN_REQUEST, MAX_CONCURRENT_REQUESTS, MA
 
 export const CORE = 'urn:ietf:params:jmap:core';
 export const MAIL = 'urn:ietf:params:jmap:mail';
+/** RFC 8621 §1.3.2: Identity/get and /changes so far (EmailSubmission is not served yet). */
+export const SUBMISSION = 'urn:ietf:params:jmap:submission';
 
-export const KNOWN_CAPABILITIES: ReadonlySet<string> = new Set([CORE, MAIL]);
+export const KNOWN_CAPABILITIES: ReadonlySet<string> = new Set([CORE, MAIL, SUBMISSION]);
 
 export const CORE_CAPABILITY = {
   maxSizeUpload: MAX_SIZE_UPLOAD,
@@ -20,11 +22,17 @@ export const CORE_CAPABILITY = {
 
 /** The mail capability's account properties (RFC 8621 §1.3.1). */
 export const MAIL_ACCOUNT_CAPABILITY = {
-  /** Each Email is in exactly one mailbox (see ids.ts). */
-  maxMailboxesPerEmail: 1,
+  /** An Email (a blob, see ids.ts) is in as many mailboxes as hold a copy of it. */
+  maxMailboxesPerEmail: null,
   maxMailboxDepth: null,
   maxSizeMailboxName: 255,
   maxSizeAttachmentsPerEmail: MAX_SIZE_UPLOAD,
   emailQuerySortOptions: ['receivedAt'],
   mayCreateTopLevelMailbox: true,
+} as const;
+
+/** The submission capability's account properties (RFC 8621 §1.3.2): no delayed sending, no extensions. */
+export const SUBMISSION_ACCOUNT_CAPABILITY = {
+  maxDelayedSend: 0,
+  submissionExtensions: {},
 } as const;

@@ -5,7 +5,10 @@ import type { UnlockedAccount } from '../../services/unlocked-account.js';
 
 export interface JmapServices {
   readonly mailboxes: Pick<MailboxService, 'list'>;
-  readonly messages: Pick<MessageService, 'list' | 'listByUid' | 'fetch' | 'changesSince' | 'store' | 'copy' | 'expunge'>;
+  readonly messages: Pick<
+    MessageService,
+    'list' | 'changesSince' | 'store' | 'copy' | 'emailRows' | 'readBlob' | 'emailChangesSince' | 'removeBlobs'
+  >;
 }
 
 export interface MethodContext extends JmapServices {

@@ -1,24 +1,25 @@
 // Table tests of the id forms and the flag ⇄ keyword mapping.
 import { describe, expect, it } from 'vitest';
-import { emailIdOf, parseAccountId, parseEmailId, parseMailboxId } from './ids.js';
+import { blobIdOf, emailIdOf, identityIdOf, parseAccountId, parseBlobId, parseEmailId, parseIdentityId, parseMailboxId, parseThreadId, threadIdOf } from './ids.js';
 import { flagOf, hiddenFlags, isValidKeyword, keywordsOf } from './keywords.js';
 import { parseState } from './state.js';
 
 describe('ids', () => {
   it.each([
-    ['E12-34', { mailboxId: 12, uid: 34 }],
-    ['E12-34-5', undefined],
-    ['E012-34', undefined],
-    ['E12-', undefined],
+    ['E12', 12],
+    ['E12-34', undefined],
+    ['E012', undefined],
+    ['E', undefined],
     ['M12', undefined],
     [12, undefined],
-    ['E99999999999999999-1', undefined],
+    ['E99999999999999999', undefined],
   ])('parses the Email id %j', (id, expected) => {
     expect(parseEmailId(id)).toEqual(expected);
   });
 
   it('round-trips and keeps types apart', () => {
-    expect(parseEmailId(emailIdOf(3, 9))).toEqual({ mailboxId: 3, uid: 9 });
+    expect([parseEmailId(emailIdOf(9)), parseBlobId(blobIdOf(9)), parseThreadId(threadIdOf(9)), parseIdentityId(identityIdOf(9))]).toEqual([9, 9, 9, 9]);
+    expect([parseEmailId('B9'), parseBlobId('E9'), parseThreadId('M9'), parseIdentityId('A9')]).toEqual([undefined, undefined, undefined, undefined]);
     expect([parseMailboxId('M7'), parseMailboxId('A7'), parseAccountId('A7'), parseAccountId('M7')]).toEqual([7, undefined, 7, undefined]);
   });
 

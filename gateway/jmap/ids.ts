@@ -1,14 +1,17 @@
 // JMAP ids of this gateway's objects (RFC 8620 §1.2: 1-255 of A-Z a-z 0-9 - _). The
 // database's numbers are used with a letter per type, so an id of one type never parses as
-// another. An Email is one stored message: its mailbox and UID, so reading it needs no lookup.
-// A move gives the message a new UID, hence a new Email id (the old one is destroyed).
+// another. An Email is one stored message content: its blob, which copies share and moves
+// keep, so the id is stable across moves and one Email may be in several mailboxes (RFC 8621
+// §4.1.1). The Email's raw message is the same blob, under the blob letter.
 
 export const accountIdOf = (userId: number): string => `A${userId}`;
 export const mailboxIdOf = (id: number): string => `M${id}`;
 export const threadIdOf = (id: number): string => `T${id}`;
-export const emailIdOf = (mailboxId: number, uid: number): string => `E${mailboxId}-${uid}`;
+export const emailIdOf = (blobId: number): string => `E${blobId}`;
 /** The raw message of an Email. */
-export const blobIdOf = (mailboxId: number, uid: number): string => `B${mailboxId}-${uid}`;
+export const blobIdOf = (blobId: number): string => `B${blobId}`;
+/** The one identity of an account (RFC 8621 §6): the user's own address. */
+export const identityIdOf = (userId: number): string => `I${userId}`;
 
 const NUMBER = /^[1-9][0-9]{0,15}$/;
 
@@ -18,23 +21,14 @@ function num(text: string | undefined): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-export function parseAccountId(id: unknown): number | undefined {
-  return typeof id === 'string' && id.startsWith('A') ? num(id.slice(1)) : undefined;
+function parse(letter: string, id: unknown): number | undefined {
+  return typeof id === 'string' && id.startsWith(letter) ? num(id.slice(1)) : undefined;
 }
 
-export function parseMailboxId(id: unknown): number | undefined {
-  return typeof id === 'string' && id.startsWith('M') ? num(id.slice(1)) : undefined;
-}
-
-export interface EmailRef {
-  readonly mailboxId: number;
-  readonly uid: number;
-}
-
-export function parseEmailId(id: unknown): EmailRef | undefined {
-  if (typeof id !== 'string' || !id.startsWith('E')) return undefined;
-  const [mailbox, uid, ...rest] = id.slice(1).split('-');
-  const mailboxId = num(mailbox);
-  const u = num(uid);
-  return mailboxId === undefined || u === undefined || rest.length > 0 ? undefined : { mailboxId, uid: u };
-}
+export const parseAccountId = (id: unknown): number | undefined => parse('A', id);
+export const parseMailboxId = (id: unknown): number | undefined => parse('M', id);
+export const parseThreadId = (id: unknown): number | undefined => parse('T', id);
+/** The blob id an Email id names. */
+export const parseEmailId = (id: unknown): number | undefined => parse('E', id);
+export const parseBlobId = (id: unknown): number | undefined => parse('B', id);
+export const parseIdentityId = (id: unknown): number | undefined => parse('I', id);

@@ -46,6 +46,7 @@ describe('GET /.well-known/jmap', () => {
           collationAlgorithms: ['i;unicode-casemap'],
         },
         'urn:ietf:params:jmap:mail': {},
+        'urn:ietf:params:jmap:submission': {},
       },
       accounts: {
         [id]: {
@@ -54,17 +55,18 @@ describe('GET /.well-known/jmap', () => {
           isReadOnly: false,
           accountCapabilities: {
             'urn:ietf:params:jmap:mail': {
-              maxMailboxesPerEmail: 1,
+              maxMailboxesPerEmail: null,
               maxMailboxDepth: null,
               maxSizeMailboxName: 255,
               maxSizeAttachmentsPerEmail: 52428800,
               emailQuerySortOptions: ['receivedAt'],
               mayCreateTopLevelMailbox: true,
             },
+            'urn:ietf:params:jmap:submission': { maxDelayedSend: 0, submissionExtensions: {} },
           },
         },
       },
-      primaryAccounts: { 'urn:ietf:params:jmap:mail': id },
+      primaryAccounts: { 'urn:ietf:params:jmap:mail': id, 'urn:ietf:params:jmap:submission': id },
       username: 'alice@example.test',
       apiUrl: `${g.base}/jmap/api`,
       downloadUrl: `${g.base}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,

@@ -1,22 +1,24 @@
-// The JMAP HTTP routes: GET /.well-known/jmap (the session) and POST /jmap/api, both behind
-// Basic authentication. The API takes bodies up to maxSizeRequest and at most
-// maxConcurrentRequests requests of one account at once; past either it answers `limit`.
+// The JMAP HTTP routes: GET /.well-known/jmap (the session), POST /jmap/api and GET
+// /jmap/download/:accountId/:blobId/:name (download.ts), all behind Basic authentication.
+// The API takes bodies up to maxSizeRequest and at most maxConcurrentRequests requests of
+// one account at once; past either it answers `limit`.
 import type { Rng } from '../../core/index.js';
 import type { AccountService } from '../../services/account-service.js';
 import type { LoginThrottle } from '../../services/login-throttle.js';
 import type { MessageService } from '../../services/message-service.js';
 import { jsonResponse } from '../http/json.js';
-import type { HttpRequest, HttpResponse, Route } from '../http/types.js';
+import type { HttpRequest, HttpResponse, Route, RoutedRequest } from '../http/types.js';
 import type { Logger } from '../log.js';
 import { runRequest } from './api.js';
 import { BasicAuth } from './auth.js';
 import type { JmapServices } from './context.js';
+import { downloadBlob } from './download.js';
 import { requestError } from './errors.js';
 import { accountIdOf } from './ids.js';
 import { MAX_CONCURRENT_REQUESTS, MAX_SIZE_REQUEST } from './limits.js';
 import { METHODS } from './methods/index.js';
 import { parseJmapRequest } from './request.js';
-import { JMAP_PATHS, sessionResource } from './session.js';
+import { DOWNLOAD_ROUTE, JMAP_PATHS, sessionResource } from './session.js';
 
 export interface JmapDependencies extends JmapServices {
   /** Where clients reach this HTTP listener, e.g. "https://mail.example.org"; session URLs start with it. */
@@ -61,8 +63,15 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
     }
   };
 
+  const download = async (request: RoutedRequest): Promise<HttpResponse> => {
+    const login = await auth.authenticate(request);
+    if (!login.ok) return login.response;
+    return downloadBlob(request, login.account, deps.messages);
+  };
+
   return [
     { path: JMAP_PATHS.session, methods: { GET: session } },
+    { path: DOWNLOAD_ROUTE, methods: { GET: download } },
     {
       path: JMAP_PATHS.api,
       methods: { POST: api },

@@ -4,7 +4,7 @@
 // changes exactly when the resource does.
 import { createHash } from 'node:crypto';
 import type { AccountInfo } from '../../services/unlocked-account.js';
-import { CORE, CORE_CAPABILITY, MAIL, MAIL_ACCOUNT_CAPABILITY } from './capabilities.js';
+import { CORE, CORE_CAPABILITY, MAIL, MAIL_ACCOUNT_CAPABILITY, SUBMISSION, SUBMISSION_ACCOUNT_CAPABILITY } from './capabilities.js';
 import { accountIdOf } from './ids.js';
 
 export const JMAP_PATHS = {
@@ -15,15 +15,18 @@ export const JMAP_PATHS = {
   eventSource: '/jmap/eventsource?types={types}&closeafter={closeafter}&ping={ping}',
 } as const;
 
+/** The router's path for JMAP_PATHS.download (its query string is read by the route). */
+export const DOWNLOAD_ROUTE = '/jmap/download/:accountId/:blobId/:name';
+
 export function sessionResource(baseUrl: string, account: AccountInfo): Record<string, unknown> {
   const base = baseUrl.replace(/\/+$/, '');
   const accountId = accountIdOf(account.userId);
   const session = {
-    capabilities: { [CORE]: CORE_CAPABILITY, [MAIL]: {} },
+    capabilities: { [CORE]: CORE_CAPABILITY, [MAIL]: {}, [SUBMISSION]: {} },
     accounts: {
-      [accountId]: { name: account.address, isPersonal: true, isReadOnly: false, accountCapabilities: { [MAIL]: MAIL_ACCOUNT_CAPABILITY } },
+      [accountId]: { name: account.address, isPersonal: true, isReadOnly: false, accountCapabilities: { [MAIL]: MAIL_ACCOUNT_CAPABILITY, [SUBMISSION]: SUBMISSION_ACCOUNT_CAPABILITY } },
     },
-    primaryAccounts: { [MAIL]: accountId },
+    primaryAccounts: { [MAIL]: accountId, [SUBMISSION]: accountId },
     username: account.address,
     apiUrl: `${base}${JMAP_PATHS.api}`,
     downloadUrl: `${base}${JMAP_PATHS.download}`,

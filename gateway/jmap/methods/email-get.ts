@@ -1,10 +1,11 @@
-// Email/get (RFC 8621 §4.2). Metadata (mailbox, keywords, size, dates, thread) comes from the
-// message rows; the properties read from the message's bytes are parsed only when asked for.
+// Email/get (RFC 8621 §4.2). An Email is a blob (ids.ts): its metadata comes from every message
+// row holding it (mailboxIds from all of them, keywords from the latest changed, see emails.ts);
+// the properties read from the message's bytes are parsed only when asked for.
 import { z } from 'zod';
-import type { MessageMeta } from '../../../services/message-service.js';
 import { MAIL } from '../capabilities.js';
 import { bodyValue, readEmailContent, TEXT_PART_ID, utcDate, type EmailContent } from '../email-content.js';
-import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf, type EmailRef } from '../ids.js';
+import { groupEmails, emailsOf, type EmailView } from '../emails.js';
+import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf } from '../ids.js';
 import { keywordsOf } from '../keywords.js';
 import { defineMethod } from '../method.js';
 import { currentModseq, type MethodContext } from '../context.js';
@@ -35,35 +36,41 @@ export const emailGet = defineMethod('Email/get', MAIL, Args, async (args, ctx) 
   checkGetSize(args.ids);
   const properties = propertiesOf(args.properties, KNOWN, DEFAULTS);
   const state = stateOf(await currentModseq(ctx));
-  const wanted = [...new Set(args.ids ?? (await allEmailIds(ctx)))];
-  const refs = new Map<string, EmailRef>();
-  for (const id of wanted) {
-    const ref = parseEmailId(id);
-    if (ref) refs.set(id, ref);
-  }
+  const emails = args.ids ? await emailsOf(ctx, args.ids.flatMap((id) => parseEmailId(id) ?? [])) : await allEmails(ctx);
+  const wanted = args.ids ? [...new Set(args.ids)] : [...emails.keys()].map(emailIdOf);
   const withBytes = [...properties].some((p) => NEEDS_BYTES.has(p));
-  const found = new Map<string, { meta: MessageMeta; content?: EmailContent }>();
-  for (const [mailboxId, uids] of groupByMailbox(refs.values())) {
-    if (withBytes) {
-      for (const m of await ctx.messages.fetch(ctx.account, mailboxId, uids)) found.set(emailIdOf(m.mailboxId, m.uid), { meta: m, content: await readEmailContent(m.raw) });
-    } else {
-      for (const m of await ctx.messages.listByUid(ctx.account, mailboxId, uids)) found.set(emailIdOf(m.mailboxId, m.uid), { meta: m });
-    }
-  }
   const fetchText = args.fetchTextBodyValues === true || args.fetchAllBodyValues === true;
-  const list = wanted.flatMap((id) => {
-    const hit = found.get(id);
-    return hit ? [emailObject(hit.meta, hit.content, properties, { fetchText, maxBytes: args.maxBodyValueBytes ?? 0 })] : [];
-  });
-  return { accountId: ctx.accountId, state, list, notFound: wanted.filter((id) => !found.has(id)) };
+  const list: Array<Record<string, unknown>> = [];
+  const notFound: string[] = [];
+  for (const id of wanted) {
+    const blobId = parseEmailId(id);
+    const email = blobId === undefined ? undefined : emails.get(blobId);
+    if (!email) {
+      notFound.push(id);
+      continue;
+    }
+    const content = withBytes ? await contentOf(ctx, email) : undefined;
+    if (withBytes && !content) {
+      notFound.push(id); // removed since the rows were read
+      continue;
+    }
+    list.push(emailObject(email, content, properties, { fetchText, maxBytes: args.maxBodyValueBytes ?? 0 }));
+  }
+  return { accountId: ctx.accountId, state, list, notFound };
 });
 
-function emailObject(meta: MessageMeta, content: EmailContent | undefined, properties: ReadonlySet<string>, body: { fetchText: boolean; maxBytes: number }): Record<string, unknown> {
+async function contentOf(ctx: MethodContext, email: EmailView): Promise<EmailContent | undefined> {
+  const raw = await ctx.messages.readBlob(ctx.account, email.blobId);
+  return raw ? readEmailContent(raw) : undefined;
+}
+
+function emailObject(email: EmailView, content: EmailContent | undefined, properties: ReadonlySet<string>, body: { fetchText: boolean; maxBytes: number }): Record<string, unknown> {
+  const meta = email.latest;
   const all: Record<string, unknown> = {
-    id: emailIdOf(meta.mailboxId, meta.uid),
-    blobId: blobIdOf(meta.mailboxId, meta.uid),
+    id: emailIdOf(email.blobId),
+    blobId: blobIdOf(email.blobId),
     threadId: threadIdOf(meta.threadId),
-    mailboxIds: { [mailboxIdOf(meta.mailboxId)]: true },
+    mailboxIds: Object.fromEntries(email.mailboxIds.map((m) => [mailboxIdOf(m), true])),
     keywords: keywordsOf(meta.flags),
     size: meta.size,
     receivedAt: utcDate(meta.internalDate),
@@ -78,21 +85,8 @@ function emailObject(meta: MessageMeta, content: EmailContent | undefined, prope
   return Object.fromEntries([...META, ...PARSED].filter((p) => properties.has(p)).map((p) => [p, all[p]]));
 }
 
-function groupByMailbox(refs: Iterable<EmailRef>): Map<number, number[]> {
-  const groups = new Map<number, number[]>();
-  for (const r of refs) {
-    const uids = groups.get(r.mailboxId) ?? [];
-    uids.push(r.uid);
-    groups.set(r.mailboxId, uids);
-  }
-  return groups;
-}
-
-async function allEmailIds(ctx: MethodContext): Promise<string[]> {
-  const ids: string[] = [];
-  for (const mb of await ctx.mailboxes.list(ctx.account)) {
-    for (const m of await ctx.messages.list(ctx.account, mb.id)) ids.push(emailIdOf(m.mailboxId, m.uid));
-  }
-  checkGetSize(ids);
-  return ids;
+async function allEmails(ctx: MethodContext): Promise<Map<number, EmailView>> {
+  const emails = groupEmails(await ctx.messages.emailRows(ctx.account));
+  checkGetSize([...emails.keys()]);
+  return emails;
 }

@@ -1,12 +1,14 @@
 // Email/query (RFC 8621 §4.4) for this slice: the `inMailbox` filter (or none: every
-// mailbox), sorted by receivedAt (newest first unless asked otherwise, ties by id), with
+// mailbox; an Email in two mailboxes is listed once), sorted by receivedAt (newest first
+// unless asked otherwise, ties by blob), with
 // position, anchor, limit and total. Other filters and sorts answer unsupportedFilter and
 // unsupportedSort, as §5.5 of RFC 8620 says a server does for what it cannot do.
 import { z } from 'zod';
-import type { MessageMeta } from '../../../services/message-service.js';
+import type { EmailRow } from '../../../services/message-service.js';
 import { MAIL } from '../capabilities.js';
 import { currentModseq, type MethodContext } from '../context.js';
 import { MethodError } from '../errors.js';
+import { byReceivedAt, groupEmails } from '../emails.js';
 import { emailIdOf, parseMailboxId } from '../ids.js';
 import { MAX_QUERY_LIMIT } from '../limits.js';
 import { defineMethod } from '../method.js';
@@ -32,10 +34,8 @@ export const emailQuery = defineMethod('Email/query', MAIL, Args, async (args, c
   const ascending = sortOf(args.sort);
   if (args.collapseThreads) throw new MethodError('invalidArguments', 'collapseThreads is not supported yet');
   const state = stateOf(await currentModseq(ctx));
-  const messages = await messagesIn(ctx, mailboxId);
-  const dir = ascending ? 1 : -1;
-  messages.sort((a, b) => dir * (a.internalDate.getTime() - b.internalDate.getTime() || a.mailboxId - b.mailboxId || a.uid - b.uid));
-  const ids = messages.map((m) => emailIdOf(m.mailboxId, m.uid));
+  const emails = [...groupEmails(await rowsIn(ctx, mailboxId)).values()].sort(byReceivedAt(ascending));
+  const ids = emails.map((e) => emailIdOf(e.blobId));
   const total = ids.length;
   let start: number;
   if (args.anchor !== undefined && args.anchor !== null) {
@@ -76,12 +76,8 @@ function sortOf(sort: ReadonlyArray<{ property: string; isAscending?: boolean | 
   return sort[0]!.isAscending ?? true;
 }
 
-async function messagesIn(ctx: MethodContext, mailboxId: string | undefined): Promise<MessageMeta[]> {
-  if (mailboxId !== undefined) {
-    const id = parseMailboxId(mailboxId);
-    return id === undefined ? [] : ctx.messages.list(ctx.account, id);
-  }
-  const all: MessageMeta[] = [];
-  for (const mb of await ctx.mailboxes.list(ctx.account)) all.push(...(await ctx.messages.list(ctx.account, mb.id)));
-  return all;
+async function rowsIn(ctx: MethodContext, mailboxId: string | undefined): Promise<EmailRow[]> {
+  if (mailboxId === undefined) return ctx.messages.emailRows(ctx.account);
+  const id = parseMailboxId(mailboxId);
+  return id === undefined ? [] : ctx.messages.emailRows(ctx.account, { mailboxId: id });
 }

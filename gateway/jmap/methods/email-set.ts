@@ -1,14 +1,16 @@
 // Email/set (RFC 8621 §4.6) for this slice: updates of `keywords` and `mailboxIds` (whole or
-// patched per key) and destroy. An Email is in exactly one mailbox here (see ids.ts), so a
-// mailboxIds update must leave exactly one: it is an IMAP MOVE, and the Email gets a new id.
-// Creating Emails is not served yet: each create answers `forbidden`.
+// patched per key) and destroy. An Email is a blob (ids.ts) held by a message row in each of
+// its mailboxes: keywords are stored on every row; a mailbox left for one joined is an IMAP
+// MOVE of a row (the Email keeps its id), one more mailbox a COPY, one fewer a removal of that
+// row; destroy removes every row. Creating Emails is not served yet: each create answers `forbidden`.
 import { z } from 'zod';
 import { isServiceError } from '../../../services/errors.js';
-import type { MessageMeta } from '../../../services/message-service.js';
+import type { EmailRow } from '../../../services/message-service.js';
 import { MAIL } from '../capabilities.js';
 import { currentModseq, type MethodContext } from '../context.js';
 import { MethodError, setErrorOf, type SetError } from '../errors.js';
-import { mailboxIdOf, parseEmailId, parseMailboxId, type EmailRef } from '../ids.js';
+import { emailsOf, type EmailView } from '../emails.js';
+import { mailboxIdOf, parseEmailId, parseMailboxId } from '../ids.js';
 import { flagOf, hiddenFlags, isValidKeyword, keywordOf } from '../keywords.js';
 import { MAX_OBJECTS_IN_SET } from '../limits.js';
 import { defineMethod } from '../method.js';
@@ -61,10 +63,8 @@ export const emailSet = defineMethod('Email/set', MAIL, Args, async (args, ctx) 
   const notDestroyed: Record<string, SetError> = {};
   for (const id of destroy) {
     await attempt(notDestroyed, id, async () => {
-      const ref = lookup(id);
-      await current(ctx, ref);
-      await ctx.messages.store(ctx.account, ref.mailboxId, [ref.uid], 'add', ['\\Deleted']);
-      await ctx.messages.expunge(ctx.account, ref.mailboxId, [ref.uid]);
+      const blobId = lookup(id);
+      if ((await ctx.messages.removeBlobs(ctx.account, [{ blobId }])).length === 0) throw new Refused({ type: 'notFound' });
       destroyed.push(id);
     });
   }
@@ -92,53 +92,69 @@ async function attempt(errors: Record<string, SetError>, id: string, work: () =>
   }
 }
 
-function lookup(id: string): EmailRef {
-  const ref = parseEmailId(id);
-  if (!ref) throw new Refused({ type: 'notFound' });
-  return ref;
+function lookup(id: string): number {
+  const blobId = parseEmailId(id);
+  if (blobId === undefined) throw new Refused({ type: 'notFound' });
+  return blobId;
 }
 
-async function current(ctx: MethodContext, ref: EmailRef): Promise<MessageMeta> {
-  const [meta] = await ctx.messages.listByUid(ctx.account, ref.mailboxId, [ref.uid]);
-  if (!meta) throw new Refused({ type: 'notFound' });
-  return meta;
+async function current(ctx: MethodContext, blobId: number): Promise<EmailView> {
+  const email = (await emailsOf(ctx, [blobId])).get(blobId);
+  if (!email) throw new Refused({ type: 'notFound' });
+  return email;
 }
 
 interface Change {
   /** Lowercased keywords after the update, when it touches keywords. */
   keywords?: Set<string>;
-  /** The one mailbox after the update, when it touches mailboxIds. */
-  mailboxId?: number;
+  /** The mailboxes after the update, when it touches mailboxIds. */
+  mailboxIds?: Set<number>;
 }
 
-async function updateEmail(ctx: MethodContext, ref: EmailRef, patch: Record<string, unknown>, mailboxes: ReadonlySet<number>): Promise<void> {
-  let meta = await current(ctx, ref);
-  const change = readPatch(patch, meta, mailboxes);
+async function updateEmail(ctx: MethodContext, blobId: number, patch: Record<string, unknown>, mailboxes: ReadonlySet<number>): Promise<void> {
+  let email = await current(ctx, blobId);
+  const change = readPatch(patch, email, mailboxes);
   if (change.keywords) {
     for (let i = 0; ; i++) {
-      const flags = flagsWith(meta.flags, change.keywords);
-      const { failed } = await ctx.messages.store(ctx.account, ref.mailboxId, [ref.uid], 'set', flags, { unchangedSince: meta.modseq });
-      if (failed.length === 0) break;
-      // An IMAP STORE changed the message in between: apply the patch to what it has now.
+      let failed = false;
+      for (const row of email.rows) {
+        const flags = flagsWith(row.flags, change.keywords);
+        const r = await ctx.messages.store(ctx.account, row.mailboxId, [row.uid], 'set', flags, { unchangedSince: row.modseq });
+        if (r.failed.length > 0) failed = true;
+      }
+      if (!failed) break;
+      // An IMAP STORE changed a copy in between: apply the patch to what it has now.
       if (i + 1 >= STORE_ATTEMPTS) throw new MethodError('serverFail', 'the message kept changing; try again');
-      meta = await current(ctx, ref);
-      Object.assign(change, readPatch(patch, meta, mailboxes));
+      email = await current(ctx, blobId);
+      Object.assign(change, readPatch(patch, email, mailboxes));
     }
+    email = await current(ctx, blobId);
   }
-  if (change.mailboxId !== undefined && change.mailboxId !== ref.mailboxId) {
-    try {
-      await ctx.messages.copy(ctx.account, ref.mailboxId, [ref.uid], change.mailboxId, { move: true });
-    } catch (err) {
-      if (isServiceError(err, 'mailbox_not_found')) throw new Refused({ type: 'invalidProperties', properties: ['mailboxIds'] });
-      throw err;
-    }
-  }
+  if (change.mailboxIds) await moveEmail(ctx, email, change.mailboxIds);
 }
 
-function readPatch(patch: Record<string, unknown>, meta: MessageMeta, mailboxes: ReadonlySet<number>): Change {
+/** Gets the Email's rows into exactly `target`: moves first (the rows keep the Email), then copies, then removals. */
+async function moveEmail(ctx: MethodContext, email: EmailView, target: ReadonlySet<number>): Promise<void> {
+  const leaving: EmailRow[] = email.rows.filter((r) => !target.has(r.mailboxId));
+  const joining = [...target].filter((m) => !email.mailboxIds.includes(m));
+  try {
+    while (leaving.length > 0 && joining.length > 0) {
+      const row = leaving.shift()!;
+      await ctx.messages.copy(ctx.account, row.mailboxId, [row.uid], joining.shift()!, { move: true });
+    }
+    const source = email.rows.find((r) => target.has(r.mailboxId)) ?? email.rows[0]!;
+    for (const to of joining) await ctx.messages.copy(ctx.account, source.mailboxId, [source.uid], to);
+  } catch (err) {
+    if (isServiceError(err, 'mailbox_not_found')) throw new Refused({ type: 'invalidProperties', properties: ['mailboxIds'] });
+    throw err;
+  }
+  if (leaving.length > 0) await ctx.messages.removeBlobs(ctx.account, [{ blobId: email.blobId, mailboxIds: [...new Set(leaving.map((r) => r.mailboxId))] }]);
+}
+
+function readPatch(patch: Record<string, unknown>, email: EmailView, mailboxes: ReadonlySet<number>): Change {
   const change: Change = {};
-  const keywords = new Set(meta.flags.map(keywordOf).filter((k): k is string => k !== undefined));
-  const inMailboxes = new Set([mailboxIdOf(meta.mailboxId)]);
+  const keywords = new Set(email.latest.flags.map(keywordOf).filter((k): k is string => k !== undefined));
+  const inMailboxes = new Set(email.mailboxIds.map(mailboxIdOf));
   let touchesKeywords = false;
   let touchesMailboxes = false;
   for (const [path, value] of Object.entries(patch)) {
@@ -172,12 +188,11 @@ function readPatch(patch: Record<string, unknown>, meta: MessageMeta, mailboxes:
   }
   if (touchesKeywords) change.keywords = keywords;
   if (touchesMailboxes) {
-    const [only, ...more] = [...inMailboxes];
-    const id = parseMailboxId(only);
-    if (more.length > 0 || id === undefined || !mailboxes.has(id)) {
-      throw new Refused({ type: 'invalidProperties', properties: ['mailboxIds'], description: 'an Email is in exactly one existing mailbox' });
+    const ids = [...inMailboxes].map(parseMailboxId);
+    if (ids.length === 0 || ids.some((id) => id === undefined || !mailboxes.has(id))) {
+      throw new Refused({ type: 'invalidProperties', properties: ['mailboxIds'], description: 'an Email is in at least one mailbox, each existing' });
     }
-    change.mailboxId = id;
+    change.mailboxIds = new Set(ids as number[]);
   }
   return change;
 }

@@ -51,18 +51,18 @@ export const mailboxGet = defineMethod('Mailbox/get', MAIL, Args, async (args, c
   return { accountId: ctx.accountId, state, list, notFound };
 });
 
-function tree(mb: MailboxInfo, byName: ReadonlyMap<string, MailboxInfo>): { name: string; parentId: string | null } {
+export function tree(mb: MailboxInfo, byName: ReadonlyMap<string, MailboxInfo>): { name: string; parentId: string | null } {
   const cut = mb.name.lastIndexOf(HIERARCHY_SEPARATOR);
   const parent = cut > 0 ? byName.get(mb.name.slice(0, cut)) : undefined;
   return parent ? { name: mb.name.slice(cut + 1), parentId: mailboxIdOf(parent.id) } : { name: mb.name, parentId: null };
 }
 
-function roleOf(role: MailboxRole | null): string | null {
+export function roleOf(role: MailboxRole | null): string | null {
   return role !== null && JMAP_ROLES.has(role) ? role : null;
 }
 
 /** Mailboxes with a role first, in the order they are created for every user; the rest after, by name. */
-function sortOrderOf(role: MailboxRole | null): number {
+export function sortOrderOf(role: MailboxRole | null): number {
   return role === null ? 100 : MAILBOX_ROLES.indexOf(role) + 1;
 }
 
