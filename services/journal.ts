@@ -24,6 +24,9 @@ export interface ChangeRow {
   mailboxId?: number | null;
   uid?: number | null;
   threadId?: number | null;
+  /** Destroyed messages: the blob they held and the modseq their row was created at (JMAP Email/changes). */
+  blobId?: number | null;
+  createdModseq?: number | null;
 }
 
 /** Takes the next account modseq. Locks the user row: changes of one account serialise here. */
@@ -36,8 +39,20 @@ export async function nextModseq(tx: Queryable, userId: number): Promise<number>
 export async function recordChanges(tx: Queryable, userId: number, modseq: number, rows: readonly ChangeRow[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.query(
-    `INSERT INTO changes (user_id, modseq, kind, op, object_id, mailbox_id, uid, thread_id)
-     SELECT $1, $2, k, o, obj, mb, u, th FROM unnest($3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[]) AS t(k, o, obj, mb, u, th)`,
-    [userId, modseq, rows.map((r) => r.kind), rows.map((r) => r.op), rows.map((r) => r.objectId), rows.map((r) => r.mailboxId ?? null), rows.map((r) => r.uid ?? null), rows.map((r) => r.threadId ?? null)],
+    `INSERT INTO changes (user_id, modseq, kind, op, object_id, mailbox_id, uid, thread_id, blob_id, created_modseq)
+     SELECT $1, $2, k, o, obj, mb, u, th, b, cm
+       FROM unnest($3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[]) AS t(k, o, obj, mb, u, th, b, cm)`,
+    [
+      userId, modseq, rows.map((r) => r.kind), rows.map((r) => r.op), rows.map((r) => r.objectId), rows.map((r) => r.mailboxId ?? null), rows.map((r) => r.uid ?? null),
+      rows.map((r) => r.threadId ?? null), rows.map((r) => r.blobId ?? null), rows.map((r) => r.createdModseq ?? null),
+    ],
   );
+}
+
+/** The journal row of a removed message (expunged, moved away, or gone with its mailbox). */
+export function destroyedRow(
+  m: { id: number; uid: number; thread_id: number; blob_id: number; created_modseq: number; mailbox_id?: number },
+  mailboxId = m.mailbox_id,
+): ChangeRow {
+  return { kind: 'email', op: 'destroyed', objectId: m.id, mailboxId: mailboxId ?? null, uid: m.uid, threadId: m.thread_id, blobId: m.blob_id, createdModseq: m.created_modseq };
 }

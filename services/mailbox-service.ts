@@ -5,7 +5,7 @@ import type { Rng } from '../core/index.js';
 import type { Db, Queryable } from '../storage/db.js';
 import { ServiceError } from './errors.js';
 import { mailboxNameHash, normalizeMailboxName, openMailboxName, sealMailboxName, type MailboxRole } from './mailbox-names.js';
-import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeSink } from './journal.js';
+import { destroyedRow, nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeSink } from './journal.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 
 export interface MailboxInfo {
@@ -109,11 +109,11 @@ export class MailboxService {
     await this.#change(account, 'destroyed', async (tx, modseq) => {
       const mb = await this.#lockOwned(tx, account, id);
       if (mb.role !== null) throw new ServiceError('mailbox_protected', `the ${mb.role} mailbox cannot be deleted`);
-      const gone = await tx.query<{ id: number; uid: number; size: number; blob_id: number; thread_id: number }>(
-        'DELETE FROM messages WHERE mailbox_id = $1 AND user_id = $2 RETURNING id, uid, size, blob_id, thread_id',
+      const gone = await tx.query<{ id: number; uid: number; size: number; blob_id: number; thread_id: number; created_modseq: number }>(
+        'DELETE FROM messages WHERE mailbox_id = $1 AND user_id = $2 RETURNING id, uid, size, blob_id, thread_id, created_modseq',
         [id, account.userId],
       );
-      await recordChanges(tx, account.userId, modseq, gone.map((m) => ({ kind: 'email' as const, op: 'destroyed' as const, objectId: m.id, mailboxId: id, uid: m.uid, threadId: m.thread_id })));
+      await recordChanges(tx, account.userId, modseq, gone.map((m) => destroyedRow(m, id)));
       await releaseSpace(tx, account.userId, gone);
       await tx.query('DELETE FROM mailboxes WHERE id = $1 AND user_id = $2', [id, account.userId]);
       return id;

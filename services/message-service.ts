@@ -5,7 +5,7 @@
 import { utf8, type Rng, type VerifiedMessage } from '../core/index.js';
 import type { Db, Queryable } from '../storage/db.js';
 import { ServiceError } from './errors.js';
-import { nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeEvent, type ChangeRow, type ChangeSink } from './journal.js';
+import { destroyedRow, nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeEvent, type ChangeRow, type ChangeSink } from './journal.js';
 import { releaseSpace } from './mailbox-service.js';
 import type { MailboxRole } from './mailbox-names.js';
 import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_ENVELOPE, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
@@ -53,13 +53,11 @@ export interface EmailRow extends MessageMeta {
   createdModseq: number;
 }
 
-/** A journal row of a message removed (mailbox and UID), or a blob marker (mailbox null) written by removeBlobs. */
+/** The journal row of a message removed since a state: its blob and when its row was created (null for rows journaled before migration 011). */
 export interface EmailJournalRow {
   modseq: number;
-  op: 'created' | 'updated' | 'destroyed';
-  objectId: number;
-  mailboxId: number | null;
-  uid: number | null;
+  blobId: number | null;
+  createdModseq: number | null;
 }
 
 interface MetaRow {
@@ -394,7 +392,7 @@ export class MessageService {
   async copy(account: UnlockedAccount, fromId: number, uids: readonly number[], toId: number, opts: { move?: boolean } = {}): Promise<Array<{ from: number; to: number }>> {
     const result = await this.#db.transaction(async (tx) => {
       const src = await tx.query<SourceRow>(
-        'SELECT id, uid, size, thread_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE',
+        'SELECT id, uid, size, thread_id, blob_id, created_modseq FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE',
         [account.userId, fromId, uids],
       );
       return copyRows(tx, account.userId, fromId, src, { id: toId }, { move: opts.move === true, addFlags: [] });
@@ -412,7 +410,7 @@ export class MessageService {
   async moveBlob(tx: Queryable, userId: number, blobId: number, from: MailboxRole, to: MailboxRole, addFlags: readonly string[]): Promise<ChangeEvent | undefined> {
     const flags = checkFlags(addFlags);
     const src = await tx.query<SourceRow & { mailbox_id: number }>(
-      `SELECT m.id, m.uid, m.size, m.thread_id, m.mailbox_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+      `SELECT m.id, m.uid, m.size, m.thread_id, m.blob_id, m.created_modseq, m.mailbox_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
         WHERE m.user_id = $1 AND m.blob_id = $2 AND b.role = $3 ORDER BY m.uid FOR UPDATE OF m`,
       [userId, blobId, from],
     );
@@ -429,15 +427,15 @@ export class MessageService {
   /** EXPUNGE: removes messages flagged \Deleted (only those in `uids`, if given). Returns their UIDs. */
   async expunge(account: UnlockedAccount, mailboxId: number, uids?: readonly number[]): Promise<number[]> {
     const result = await this.#db.transaction(async (tx) => {
-      const gone = await tx.query<{ id: number; uid: number; size: number; blob_id: number; thread_id: number }>(
+      const gone = await tx.query<{ id: number; uid: number; size: number; blob_id: number; thread_id: number; created_modseq: number }>(
         `DELETE FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND '\\Deleted' = ANY (flags) ${uids ? 'AND uid = ANY($3::int8[])' : ''}
-         RETURNING id, uid, size, blob_id, thread_id`,
+         RETURNING id, uid, size, blob_id, thread_id, created_modseq`,
         uids ? [account.userId, mailboxId, uids] : [account.userId, mailboxId],
       );
       if (gone.length === 0) return { uids: [], modseq: 0 };
       const modseq = await nextModseq(tx, account.userId);
       await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [mailboxId, account.userId, modseq]);
-      await recordChanges(tx, account.userId, modseq, gone.map((m) => ({ kind: 'email' as const, op: 'destroyed' as const, objectId: m.id, mailboxId, uid: m.uid, threadId: m.thread_id })));
+      await recordChanges(tx, account.userId, modseq, gone.map((m) => destroyedRow(m, mailboxId)));
       await releaseSpace(tx, account.userId, gone);
       return { uids: gone.map((m) => m.uid).sort((a, b) => a - b), modseq };
     });
@@ -491,34 +489,35 @@ export class MessageService {
   }
 
   /**
-   * What JMAP Email/changes needs after `since`: the account's modseq, every row of each blob
-   * with a row changed since (so its older rows show whether it existed before), and the
-   * journal's email rows (removed messages, and the blob markers of removeBlobs). Ordered by modseq.
+   * What JMAP Email/changes needs after `since`: the account's modseq, every live row of each
+   * blob with a row changed or removed since, and the journal rows of the messages removed
+   * since (with their blob and creation modseq). Ordered by modseq.
    */
   async emailChangesSince(account: UnlockedAccount, since: number): Promise<{ modseq: number; rows: EmailRow[]; journal: EmailJournalRow[] }> {
     const [u] = await this.#db.query<{ modseq: number }>('SELECT modseq FROM users WHERE id = $1', [account.userId]);
     const rows = await this.#db.query<MetaRow & { blob_id: number; created_modseq: number }>(
       `SELECT ${META_COLUMNS}, blob_id, created_modseq FROM messages
-        WHERE user_id = $1 AND blob_id IN (SELECT blob_id FROM messages WHERE user_id = $1 AND modseq > $2)
+        WHERE user_id = $1 AND blob_id IN (
+          SELECT blob_id FROM messages WHERE user_id = $1 AND modseq > $2
+          UNION SELECT blob_id FROM changes WHERE user_id = $1 AND kind = 'email' AND op = 'destroyed' AND modseq > $2 AND blob_id IS NOT NULL)
         ORDER BY modseq, id`,
       [account.userId, since],
     );
-    const journal = await this.#db.query<{ modseq: number; op: EmailJournalRow['op']; object_id: number; mailbox_id: number | null; uid: number | null }>(
-      "SELECT modseq, op, object_id, mailbox_id, uid FROM changes WHERE user_id = $1 AND kind = 'email' AND modseq > $2 ORDER BY modseq, id",
+    const journal = await this.#db.query<{ modseq: number; blob_id: number | null; created_modseq: number | null }>(
+      "SELECT modseq, blob_id, created_modseq FROM changes WHERE user_id = $1 AND kind = 'email' AND op = 'destroyed' AND modseq > $2 ORDER BY modseq, id",
       [account.userId, since],
     );
     return {
       modseq: u!.modseq,
       rows: rows.map((r) => ({ ...meta(r), blobId: r.blob_id, createdModseq: r.created_modseq })),
-      journal: journal.map((j) => ({ modseq: j.modseq, op: j.op, objectId: j.object_id, mailboxId: j.mailbox_id, uid: j.uid })),
+      journal: journal.map((j) => ({ modseq: j.modseq, blobId: j.blob_id, createdModseq: j.created_modseq })),
     };
   }
 
   /**
    * Removes the user's messages holding each blob (from the given mailboxes, or all), in one
-   * transaction and one modseq: journaled per message as an expunge is (IMAP sees EXPUNGE), and
-   * per blob by a marker row without mailbox (object = the blob; `destroyed` when no message
-   * holds it any more, else `updated`) so JMAP can name the Email. Returns the blobs touched.
+   * transaction and one modseq, journaled per message as an expunge is (IMAP sees EXPUNGE;
+   * the blob in the row lets JMAP name the Email). Returns the blobs touched.
    */
   async removeBlobs(account: UnlockedAccount, items: ReadonlyArray<{ blobId: number; mailboxIds?: readonly number[] }>): Promise<number[]> {
     const userId = account.userId;
@@ -528,20 +527,18 @@ export class MessageService {
       const mailboxes = new Set<number>();
       const touched: number[] = [];
       for (const item of items) {
-        const gone = await tx.query<{ id: number; mailbox_id: number; uid: number; size: number; blob_id: number; thread_id: number }>(
+        const gone = await tx.query<{ id: number; mailbox_id: number; uid: number; size: number; blob_id: number; thread_id: number; created_modseq: number }>(
           `DELETE FROM messages WHERE user_id = $1 AND blob_id = $2 ${item.mailboxIds ? 'AND mailbox_id = ANY($3::int8[])' : ''}
-           RETURNING id, mailbox_id, uid, size, blob_id, thread_id`,
+           RETURNING id, mailbox_id, uid, size, blob_id, thread_id, created_modseq`,
           item.mailboxIds ? [userId, item.blobId, item.mailboxIds] : [userId, item.blobId],
         );
         if (gone.length === 0) continue;
         touched.push(item.blobId);
         for (const m of gone) {
-          changes.push({ kind: 'email', op: 'destroyed', objectId: m.id, mailboxId: m.mailbox_id, uid: m.uid, threadId: m.thread_id });
+          changes.push(destroyedRow(m));
           mailboxes.add(m.mailbox_id);
           removed.push(m);
         }
-        const [left] = await tx.query('SELECT 1 FROM messages WHERE user_id = $1 AND blob_id = $2 LIMIT 1', [userId, item.blobId]);
-        changes.push({ kind: 'email', op: left ? 'updated' : 'destroyed', objectId: item.blobId, mailboxId: null, uid: null, threadId: gone[0]!.thread_id });
       }
       if (touched.length === 0) return { touched, modseq: 0, mailboxes: [] as number[] };
       const modseq = await nextModseq(tx, userId);
@@ -620,6 +617,8 @@ interface SourceRow {
   uid: number;
   size: number;
   thread_id: number;
+  blob_id: number;
+  created_modseq: number;
 }
 
 /**
@@ -645,7 +644,7 @@ async function copyRows(
   const pairs = src.map((m, i) => ({ from: m.uid, to: dest.firstUid + i }));
   if (opts.move) {
     await tx.query('DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])', [userId, src.map((m) => m.id)]);
-    for (const m of src) changes.push({ kind: 'email', op: 'destroyed', objectId: m.id, mailboxId: fromId, uid: m.uid, threadId: m.thread_id });
+    for (const m of src) changes.push(destroyedRow(m, fromId));
     await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [fromId, userId, modseq]);
   }
   await recordChanges(tx, userId, modseq, changes);
