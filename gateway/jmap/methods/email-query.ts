@@ -10,10 +10,10 @@ import { currentModseq, type MethodContext } from '../context.js';
 import { MethodError } from '../errors.js';
 import { byReceivedAt, groupEmails } from '../emails.js';
 import { emailIdOf, parseMailboxId } from '../ids.js';
-import { MAX_QUERY_LIMIT } from '../limits.js';
 import { defineMethod } from '../method.js';
 import { stateOf } from '../state.js';
 import { AccountId, Id, UnsignedInt } from './args.js';
+import { queryWindow } from '../query-window.js';
 
 const Comparator = z.strictObject({ property: z.string(), isAscending: z.boolean().optional(), collation: z.string().optional() });
 
@@ -36,27 +36,7 @@ export const emailQuery = defineMethod('Email/query', MAIL, Args, async (args, c
   const state = stateOf(await currentModseq(ctx));
   const emails = [...groupEmails(await rowsIn(ctx, mailboxId)).values()].sort(byReceivedAt(ascending));
   const ids = emails.map((e) => emailIdOf(e.blobId));
-  const total = ids.length;
-  let start: number;
-  if (args.anchor !== undefined && args.anchor !== null) {
-    const at = ids.indexOf(args.anchor);
-    if (at === -1) throw new MethodError('anchorNotFound');
-    start = Math.max(0, at + (args.anchorOffset ?? 0));
-  } else {
-    const position = args.position ?? 0;
-    start = position < 0 ? Math.max(0, total + position) : position;
-  }
-  const requested = args.limit ?? MAX_QUERY_LIMIT;
-  const limit = Math.min(requested, MAX_QUERY_LIMIT);
-  return {
-    accountId: ctx.accountId,
-    queryState: state,
-    canCalculateChanges: false,
-    position: Math.min(start, total),
-    ids: ids.slice(start, start + limit),
-    ...(args.calculateTotal ? { total } : {}),
-    ...(requested > MAX_QUERY_LIMIT ? { limit } : {}),
-  };
+  return { accountId: ctx.accountId, queryState: state, canCalculateChanges: false, ...queryWindow(ids, args) };
 });
 
 function inMailboxOf(filter: Record<string, unknown> | null | undefined): string | undefined {

@@ -8,11 +8,12 @@ import { MAIL } from '../capabilities.js';
 import { currentModseq, type MethodContext } from '../context.js';
 import { MethodError } from '../errors.js';
 import { mailboxIdOf } from '../ids.js';
-import { COLLATION_ALGORITHMS, MAX_QUERY_LIMIT } from '../limits.js';
+import { COLLATION_ALGORITHMS } from '../limits.js';
 import { defineMethod } from '../method.js';
 import { stateOf } from '../state.js';
 import { AccountId, Id, UnsignedInt } from './args.js';
 import { roleOf, sortOrderOf, tree } from './mailbox-get.js';
+import { queryWindow } from '../query-window.js';
 
 export const MailboxFilter = z.strictObject({
   parentId: Id.nullable().optional(),
@@ -57,27 +58,7 @@ export const mailboxQuery = defineMethod('Mailbox/query', MAIL, Args, async (arg
   if (args.sortAsTree === true || args.filterAsTree === true) throw new MethodError('invalidArguments', 'sortAsTree and filterAsTree are not supported yet');
   const state = stateOf(await currentModseq(ctx));
   const ids = await matchingIds(ctx, filter, sort);
-  const total = ids.length;
-  let start: number;
-  if (args.anchor !== undefined && args.anchor !== null) {
-    const at = ids.indexOf(args.anchor);
-    if (at === -1) throw new MethodError('anchorNotFound');
-    start = Math.max(0, at + (args.anchorOffset ?? 0));
-  } else {
-    const position = args.position ?? 0;
-    start = position < 0 ? Math.max(0, total + position) : position;
-  }
-  const requested = args.limit ?? MAX_QUERY_LIMIT;
-  const limit = Math.min(requested, MAX_QUERY_LIMIT);
-  return {
-    accountId: ctx.accountId,
-    queryState: state,
-    canCalculateChanges: false,
-    position: Math.min(start, total),
-    ids: ids.slice(start, start + limit),
-    ...(args.calculateTotal ? { total } : {}),
-    ...(requested > MAX_QUERY_LIMIT ? { limit } : {}),
-  };
+  return { accountId: ctx.accountId, queryState: state, canCalculateChanges: false, ...queryWindow(ids, args) };
 });
 
 /** The filter as a condition. @throws MethodError unsupportedFilter for an operator or unknown property, invalidArguments for a wrong type. */
