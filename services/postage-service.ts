@@ -24,8 +24,9 @@ import type { OutboundQueue } from './outbound-queue.js';
 import type { DeliveryDecision, DeliveryRequest, PostageGate, ScreenedDelivery } from './postage.js';
 import { loadPolicy, priceFor, savePolicy, type PolicyDefaults, type PolicyPatch, type PostagePolicy } from './postage-policy.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
+import { listCases, type PostageCase } from './postage-cases.js';
+import { verdictFor, type CaseState, type Verdict } from './postage-verdict.js';
 
-export type CaseState = 'screened' | 'pending' | 'open' | 'held' | 'settled' | 'canceled' | 'expired' | 'approved';
 
 export interface PostageSettings extends PolicyDefaults {
   readonly invoiceExpiryMinutes: number;
@@ -61,18 +62,6 @@ export interface PayView {
   readonly subject: string;
   readonly bolt11: string;
   readonly expiresAt: number;
-}
-
-/** A case as the user and operator see it (CLI, JMAP). */
-export interface PostageCase {
-  readonly id: number;
-  readonly state: CaseState;
-  readonly amountSats: number;
-  readonly priority: boolean;
-  readonly paymentHash: string | undefined;
-  readonly createdAt: Date;
-  readonly settleBy: Date | undefined;
-  readonly events: ReadonlyArray<{ at: Date; state: string; reason: string }>;
 }
 
 export interface PostageLog {
@@ -132,43 +121,6 @@ interface CaseRow {
 const CASE_COLUMNS =
   'id, user_id, state, amount_sats, priority, payment_hash, public_id, details, bolt11, ' +
   '(extract(epoch FROM expires_at) * 1000)::int8 AS expires_ms, (extract(epoch FROM settle_by) * 1000)::int8 AS settle_by_ms, attempts';
-
-/** What the recipient's mailbox says about a case's message. */
-interface MessageState {
-  /** Copies not in Trash or Junk and not flagged \Deleted. */
-  kept: number;
-  /** Kept copies outside the Screener. */
-  keptOutside: number;
-  seen: boolean;
-  flagged: boolean;
-  answered: boolean;
-}
-
-export type Verdict =
-  | { action: 'none' }
-  | { action: 'approve' | 'decline' | 'expire'; reason: string }
-  | { action: 'settle' | 'cancel'; reason: string };
-
-/** What to do with an active case, given its message's state (pure; the tests walk it). */
-export function verdictFor(
-  c: { state: CaseState; expiresAt: number | undefined; settleBy: number | undefined },
-  m: MessageState,
-  opts: { now: number; refundOnReply: boolean; defaultAction: 'settle' | 'cancel' },
-): Verdict {
-  if (c.state === 'screened' || c.state === 'open') {
-    if (m.kept === 0) return { action: 'decline', reason: 'deleted by the recipient' };
-    if (m.keptOutside > 0) return { action: 'approve', reason: 'moved out of the Screener by the recipient' };
-    if (c.state === 'open' && c.expiresAt !== undefined && opts.now >= c.expiresAt) return { action: 'expire', reason: 'invoice expired unpaid' };
-    return { action: 'none' };
-  }
-  if (c.state !== 'held') return { action: 'none' };
-  if (m.kept === 0) return { action: 'cancel', reason: 'deleted or moved to Junk/Trash by the recipient' };
-  if (m.answered) return opts.refundOnReply ? { action: 'cancel', reason: 'replied (refund on reply)' } : { action: 'settle', reason: 'replied' };
-  if (m.flagged) return { action: 'settle', reason: 'flagged' };
-  if (m.seen) return { action: 'settle', reason: 'read' };
-  if (c.settleBy !== undefined && opts.now >= c.settleBy) return { action: opts.defaultAction, reason: 'deadline reached: default action' };
-  return { action: 'none' };
-}
 
 export class PostageService implements PostageGate {
   readonly #d: PostageDeps;
@@ -622,32 +574,6 @@ export class PostageService implements PostageGate {
     if (row.details === null) throw new ServiceError('integrity', 'postage case without details');
     return JSON.parse(fromUtf8(boxOpen(this.#key, row.details, `postage/${row.user_id}`))) as Details;
   }
-}
-
-/** A user's most recent cases with their recorded events, newest first. */
-export async function listCases(q: Queryable, userId: number, limit = 50): Promise<PostageCase[]> {
-  const rows = await q.query<{ id: number; state: CaseState; amount_sats: number | string; priority: boolean; payment_hash: string | null; created_ms: number | string; settle_by_ms: number | string | null }>(
-    `SELECT id, state, amount_sats, priority, payment_hash, (extract(epoch FROM created_at) * 1000)::int8 AS created_ms, (extract(epoch FROM settle_by) * 1000)::int8 AS settle_by_ms
-       FROM postage WHERE user_id = $1 ORDER BY id DESC LIMIT $2`,
-    [userId, limit],
-  );
-  const events = rows.length === 0 ? [] : await q.query<{ postage_id: number; at_ms: number | string; state: string; reason: string }>(
-    'SELECT postage_id, (extract(epoch FROM at) * 1000)::int8 AS at_ms, state, reason FROM postage_events WHERE postage_id = ANY($1::int8[]) ORDER BY id',
-    [rows.map((r) => r.id)],
-  );
-  return rows.map((r) => {
-    const settleBy = num(r.settle_by_ms);
-    return {
-      id: Number(r.id),
-      state: r.state,
-      amountSats: Number(r.amount_sats),
-      priority: r.priority,
-      paymentHash: r.payment_hash ?? undefined,
-      createdAt: new Date(Number(r.created_ms)),
-      settleBy: settleBy === undefined ? undefined : new Date(settleBy),
-      events: events.filter((e) => Number(e.postage_id) === Number(r.id)).map((e) => ({ at: new Date(Number(e.at_ms)), state: e.state, reason: e.reason })),
-    };
-  });
 }
 
 async function recordEvent(q: Queryable, id: number, state: string, reason: string): Promise<void> {

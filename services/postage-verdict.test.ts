@@ -1,7 +1,7 @@
 // What happens to a postage case given its message's state: the rules of the hold flow,
 // walked one by one (services/postage-service.ts verdictFor).
 import { describe, expect, it } from 'vitest';
-import { verdictFor, type CaseState } from './postage-service.js';
+import { verdictFor, type CaseState } from './postage-verdict.js';
 
 const NOW = 1_000_000;
 const opts = { now: NOW, refundOnReply: false, defaultAction: 'settle' as const };

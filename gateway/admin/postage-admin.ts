@@ -11,7 +11,7 @@ import { ContactService, type ContactClass, type ContactCounts } from '../../ser
 import { loadOrCreateDevNodeKey } from '../../services/dev-node-key.js';
 import { ServiceError } from '../../services/errors.js';
 import { loadPolicy, savePolicy, type PolicyPatch, type PostagePolicy } from '../../services/postage-policy.js';
-import { listCases, type PostageCase } from '../../services/postage-service.js';
+import { listCases, type PostageCase } from '../../services/postage-cases.js';
 import { systemRng } from '../../services/random.js';
 import type { Db } from '../../storage/db.js';
 import { loadGatewaySecret } from '../secret.js';
