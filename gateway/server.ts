@@ -193,7 +193,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       identityDocument: () => published.document,
       // The postage service exists once the gateway secret is loaded (below); until then no page exists.
       pay: { source: lazyPaySource(() => postageRef.service), devMode: config.lightning.backend === 'dev' },
-      jmap: { baseUrl: () => httpBase, accounts, throttle: countingFailures(throttle, () => metrics.authFailed('jmap')), mailboxes, messages, logger: logger.child({ service: 'jmap' }), rng: systemRng },
+      jmap: { baseUrl: () => httpBase, accounts, throttle: countingFailures(throttle, () => metrics.authFailed('jmap')), mailboxes, messages, notifier, logger: logger.child({ service: 'jmap' }), rng: systemRng },
       metrics,
       readiness,
     });

@@ -1,11 +1,13 @@
-// The JMAP HTTP routes: GET /.well-known/jmap (the session), POST /jmap/api and GET
-// /jmap/download/:accountId/:blobId/:name (download.ts), all behind Basic authentication.
+// The JMAP HTTP routes: GET /.well-known/jmap (the session), POST /jmap/api, GET
+// /jmap/download/:accountId/:blobId/:name (download.ts) and GET /jmap/eventsource (push,
+// eventsource.ts), all behind Basic or Bearer authentication.
 // The API takes bodies up to maxSizeRequest and at most maxConcurrentRequests requests of
 // one account at once; past either it answers `limit`.
 import type { Rng } from '../../core/index.js';
 import type { AccountService } from '../../services/account-service.js';
 import type { LoginThrottle } from '../../services/login-throttle.js';
 import type { MessageService } from '../../services/message-service.js';
+import type { Notifier } from '../../storage/notifier.js';
 import { jsonResponse } from '../http/json.js';
 import type { HttpRequest, HttpResponse, Route, RoutedRequest } from '../http/types.js';
 import type { Logger } from '../log.js';
@@ -13,12 +15,13 @@ import { runRequest } from './api.js';
 import { BasicAuth } from './auth.js';
 import type { JmapServices } from './context.js';
 import { downloadBlob } from './download.js';
+import { eventSource } from './eventsource.js';
 import { requestError } from './errors.js';
 import { accountIdOf } from './ids.js';
 import { MAX_CONCURRENT_REQUESTS, MAX_SIZE_REQUEST } from './limits.js';
 import { METHODS } from './methods/index.js';
 import { parseJmapRequest } from './request.js';
-import { DOWNLOAD_ROUTE, JMAP_PATHS, sessionResource } from './session.js';
+import { DOWNLOAD_ROUTE, EVENT_SOURCE_ROUTE, JMAP_PATHS, sessionResource } from './session.js';
 
 export interface JmapDependencies extends JmapServices {
   /** Where clients reach this HTTP listener, e.g. "https://mail.example.org"; session URLs start with it. */
@@ -26,6 +29,8 @@ export interface JmapDependencies extends JmapServices {
   readonly accounts: Pick<AccountService, 'authenticate' | 'authenticateToken' | 'tokenActive'>;
   readonly throttle: Pick<LoginThrottle, 'authenticate'>;
   readonly messages: JmapServices['messages'] & Pick<MessageService, 'rewrapPending'>;
+  /** The change notifier the services publish to; push streams subscribe to it per user. */
+  readonly notifier: Pick<Notifier, 'subscribe'>;
   readonly logger: Logger;
   readonly rng: Rng;
   readonly now?: () => number;
@@ -69,9 +74,18 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
     return downloadBlob(request, login.account, deps.messages);
   };
 
+  const push = async (request: HttpRequest): Promise<HttpResponse> => {
+    const login = await auth.authenticate(request);
+    if (!login.ok) return login.response;
+    return eventSource(request, login.account, { notifier: deps.notifier, messages: deps.messages, logger: deps.logger });
+  };
+
   return [
     { path: JMAP_PATHS.session, methods: { GET: session } },
     { path: DOWNLOAD_ROUTE, methods: { GET: download } },
+    // RFC 8620's example URL ends in a slash; either spelling is served.
+    { path: EVENT_SOURCE_ROUTE, methods: { GET: push } },
+    { path: `${EVENT_SOURCE_ROUTE}/`, methods: { GET: push } },
     {
       path: JMAP_PATHS.api,
       methods: { POST: api },

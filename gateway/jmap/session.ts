@@ -17,6 +17,8 @@ export const JMAP_PATHS = {
 
 /** The router's path for JMAP_PATHS.download (its query string is read by the route). */
 export const DOWNLOAD_ROUTE = '/jmap/download/:accountId/:blobId/:name';
+/** The router's path for JMAP_PATHS.eventSource (eventsource.ts reads the query string). */
+export const EVENT_SOURCE_ROUTE = '/jmap/eventsource';
 
 export function sessionResource(baseUrl: string, account: AccountInfo): Record<string, unknown> {
   const base = baseUrl.replace(/\/+$/, '');

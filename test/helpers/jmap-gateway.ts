@@ -1,6 +1,7 @@
 // A JMAP front-end over real HTTP on 127.0.0.1 and a fresh PostgreSQL schema for the JMAP
-// tests: real services, users alice and bob on example.test, a login throttle with small
-// limits, and jmap-jam clients (which speak Bearer; ours is given Basic credentials).
+// tests: real services publishing to an in-process notifier (JMAP push listens on it), users
+// alice and bob on example.test, a login throttle with small limits, and jmap-jam clients
+// (which speak Bearer; ours is given Basic credentials).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccountService } from '../../services/account-service.js';
@@ -9,6 +10,7 @@ import { MailboxService } from '../../services/mailbox-service.js';
 import { MessageService } from '../../services/message-service.js';
 import { systemRng } from '../../services/random.js';
 import { createMemoryCounters } from '../../storage/counters.js';
+import { createNotifier, type Notifier } from '../../storage/notifier.js';
 import { clientSetupFrom } from '../../gateway/http/client-setup.js';
 import { createGatewayRouter } from '../../gateway/http/gateway-router.js';
 import { closeHttpServer, createHttpServer } from '../../gateway/http/server.js';
@@ -42,6 +44,8 @@ export interface JmapGateway {
   accounts: AccountService;
   mailboxes: MailboxService;
   messages: MessageService;
+  /** The notifier the services publish to and JMAP push listens on. */
+  notifier: Notifier;
   alice: { userId: number; accountId: string };
   bob: { userId: number; accountId: string };
   /** e.g. http://127.0.0.1:40123 */
@@ -65,8 +69,8 @@ export interface JmapHttp {
 }
 
 /** The gateway's HTTP router with JMAP over the given services, listening on 127.0.0.1. */
-export async function startJmapHttp(services: { accounts: AccountService; mailboxes: MailboxService; messages: MessageService }): Promise<JmapHttp> {
-  const { accounts, mailboxes, messages } = services;
+export async function startJmapHttp(services: { accounts: AccountService; mailboxes: MailboxService; messages: MessageService; notifier: Notifier }): Promise<JmapHttp> {
+  const { accounts, mailboxes, messages, notifier } = services;
   const throttle = new LoginThrottle(createMemoryCounters(), { accountFailures: 3, ipFailures: 100, windowMs: 60_000 });
   const { config } = loadConfig({ env: { LNMP_HOSTNAME: 'mail.example.test' }, readFile: () => '' });
   let base = '';
@@ -74,7 +78,7 @@ export async function startJmapHttp(services: { accounts: AccountService; mailbo
   const router = createGatewayRouter({
     version: '0.0.0',
     setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)),
-    jmap: { baseUrl: () => base, accounts, throttle, mailboxes, messages, logger, rng: systemRng },
+    jmap: { baseUrl: () => base, accounts, throttle, mailboxes, messages, notifier, logger, rng: systemRng },
   });
   const server: Server = createHttpServer(router, logger);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -106,14 +110,15 @@ export async function startJmapHttp(services: { accounts: AccountService; mailbo
 export async function openJmapGateway(): Promise<JmapGateway> {
   const t = await openTestDb('postgres');
   const accounts = new AccountService(t.db, { rng: systemRng, kdf: { N: 1024, r: 8, p: 1 } });
-  const mailboxes = new MailboxService(t.db, { rng: systemRng });
-  const messages = new MessageService(t.db, { rng: systemRng });
+  const notifier = await createNotifier({});
+  const mailboxes = new MailboxService(t.db, { rng: systemRng, notifier });
+  const messages = new MessageService(t.db, { rng: systemRng, notifier });
   await accounts.addDomain('example.test');
   const a = await accounts.createUser({ address: 'alice@example.test', password: PASSWORD });
   const b = await accounts.createUser({ address: 'bob@example.test', password: PASSWORD });
-  const http = await startJmapHttp({ accounts, mailboxes, messages });
+  const http = await startJmapHttp({ accounts, mailboxes, messages, notifier });
   return {
-    t, accounts, mailboxes, messages,
+    t, accounts, mailboxes, messages, notifier,
     alice: { userId: a.userId, accountId: `A${a.userId}` },
     bob: { userId: b.userId, accountId: `A${b.userId}` },
     base: http.base,
@@ -122,6 +127,7 @@ export async function openJmapGateway(): Promise<JmapGateway> {
     post: http.post,
     async dispose() {
       await http.close();
+      await notifier.close();
       await t.dispose();
     },
   };
