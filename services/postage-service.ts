@@ -372,23 +372,21 @@ export class PostageService implements PostageGate {
 
   async #apply(row: CaseRow, verdict: Exclude<Verdict, { action: 'none' }>): Promise<boolean> {
     switch (verdict.action) {
+      // An open invoice is withdrawn first, so once the case says so nobody can still pay it.
       case 'approve': {
         const details = this.#open_(row);
-        const done = await this.#transition(row.id, row.state, 'approved', verdict.reason, async (tx) => {
+        if (row.state === 'open') await this.#cancelQuietly(row.payment_hash!);
+        return this.#transition(row.id, row.state, 'approved', verdict.reason, async (tx) => {
           if (details.sender) await this.#d.contacts.addFriends(row.user_id, [details.sender], tx);
         });
-        if (done && row.state === 'open') await this.#cancelQuietly(row.payment_hash!);
-        return done;
       }
       case 'decline': {
-        const done = await this.#transition(row.id, row.state, 'canceled', verdict.reason);
-        if (done && row.state === 'open') await this.#cancelQuietly(row.payment_hash!);
-        return done;
+        if (row.state === 'open') await this.#cancelQuietly(row.payment_hash!);
+        return this.#transition(row.id, row.state, 'canceled', verdict.reason);
       }
       case 'expire': {
-        const done = await this.#transition(row.id, 'open', 'expired', verdict.reason);
-        if (done) await this.#cancelQuietly(row.payment_hash!);
-        return done;
+        await this.#cancelQuietly(row.payment_hash!);
+        return this.#transition(row.id, 'open', 'expired', verdict.reason);
       }
       case 'settle': {
         const details = this.#open_(row);

@@ -50,8 +50,9 @@ describe('postage with the lnd backend', () => {
     } finally {
       await client.logout();
     }
-    await eventually('canceled at the node', async () => lnd.book.find(invoice.paymentHash)?.state === 'CANCELED');
-    const refunded = (await g.cases()).find((c) => c.state === 'canceled')!;
+    // The node cancels first, then the case records it: wait for the record.
+    const refunded = await eventually('the case canceled', async () => (await g.cases()).find((c) => c.state === 'canceled'));
+    expect(lnd.book.find(invoice.paymentHash)?.state).toBe('CANCELED');
     expect(refunded.events.map((e) => e.state)).toEqual(['pending', 'open', 'held', 'canceled']);
   });
 
