@@ -34,7 +34,7 @@ import type { AdminApi } from './admin/api.js';
 import { adminSocketPath } from './admin/protocol.js';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import { localAdminApi } from './admin/local-api.js';
-import type { RunningPostage } from './admin/postage-admin.js';
+import { devPayer, type RunningPostage } from './admin/postage-admin.js';
 import { StatusBoard } from './admin/status.js';
 import { clientSetupFrom } from './http/client-setup.js';
 import { createGatewayRouter } from './http/gateway-router.js';
@@ -218,13 +218,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     lightning = backend;
     readiness['lightning'] = () => backend.nodeInfo();
     // Development: "paying" one of the dev backend's own invoices (dev pay, the pay page's button).
-    const devPay =
-      backend instanceof DevLightningBackend
-        ? async (bolt11: string) => {
-            const status = await backend.sendPayment(bolt11, { maxFeeSats: 0 });
-            return { paymentHash: status.paymentHash, state: status.state };
-          }
-        : undefined;
+    const devPay = backend instanceof DevLightningBackend ? devPayer(backend) : undefined;
     const postage = new PostageService({
       db,
       backend,

@@ -2,7 +2,7 @@
 // regtest BOLT11 invoices, their state lives in the database, and "paying" one of its own
 // invoices is a state change (a hold invoice becomes held, a normal one settled). It moves
 // no money and cannot pay invoices of other nodes.
-import { createHash } from 'node:crypto';
+import { fromHex, paymentHashOf } from '../core/index.js';
 import type {
   BackendCapabilities,
   CreatedInvoice,
@@ -49,7 +49,8 @@ export interface DevBackendOptions {
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;
-const sha256Hex = (hex: string): string => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
+/** The payment hash of a preimage given as 64 hex (validated by the caller). */
+const hashOf = (preimage: string): string => paymentHashOf(fromHex(preimage, 32, 'preimage'));
 
 function invalid(detail: string): LightningError {
   return new LightningError('invalid_argument', detail);
@@ -93,7 +94,7 @@ export class DevLightningBackend implements LightningBackend {
 
   async createInvoice(request: InvoiceRequest): Promise<CreatedInvoice> {
     const preimage = Buffer.from(this.#random(32)).toString('hex');
-    return this.#create(request, sha256Hex(preimage), preimage, MIN_CLTV_DELTA);
+    return this.#create(request, hashOf(preimage), preimage, MIN_CLTV_DELTA);
   }
 
   async #create(request: InvoiceRequest, paymentHash: string, preimage: string | null, cltvDelta: number): Promise<CreatedInvoice> {
@@ -158,7 +159,7 @@ export class DevLightningBackend implements LightningBackend {
 
   async settle(preimage: string): Promise<InvoiceStatus> {
     if (typeof preimage !== 'string' || !HEX32.test(preimage)) throw invalid('preimage must be 64 lowercase hex characters');
-    const paymentHash = sha256Hex(preimage);
+    const paymentHash = hashOf(preimage);
     return this.#change(paymentHash, async (tx, row, now) => {
       if (!row) throw new LightningError('preimage_mismatch', 'no invoice has the sha256 of this preimage as its payment hash');
       if (!row.hold) throw new LightningError('invoice_wrong_state', 'not a hold invoice: it settles itself when paid');

@@ -2,7 +2,7 @@
 // `openLndBackend` checks the settings, connects and asks GetInfo once, so a wrong macaroon
 // or an unreachable node stops the gateway at startup with one line; the node's chain
 // decides the network. Hold invoices carry the caller's payment hash; LND holds the HTLCs.
-import { createHash } from 'node:crypto';
+import { fromHex, paymentHashOf } from '../core/index.js';
 import {
   authenticatedLndGrpc,
   cancelHodlInvoice,
@@ -74,7 +74,8 @@ export async function openLndBackend(settings: LndSettings, deps: LndDeps = {}):
   return backend;
 }
 
-const sha256Hex = (hex: string): string => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
+/** The payment hash of a preimage given as 64 hex (validated by the caller). */
+const hashOf = (preimage: string): string => paymentHashOf(fromHex(preimage, 32, 'preimage'));
 type FailureMap = (failure: LndFailure) => LightningError | undefined;
 
 export class LndBackend implements LightningBackend {
@@ -197,7 +198,7 @@ export class LndBackend implements LightningBackend {
         return already ? wrongState(already[1] ?? '', 'settled') : undefined;
       },
     );
-    const paymentHash = sha256Hex(preimage);
+    const paymentHash = hashOf(preimage);
     this.#rememberHold(paymentHash);
     return this.lookup(paymentHash);
   }

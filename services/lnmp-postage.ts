@@ -4,9 +4,7 @@
 // and the envelope is accepted once that invoice is paid (held or settled at our node). A
 // payment counts for one message once: the first accepted proof marks it used, so a replay
 // of the same payment, or the same payment offered for another message, is refused.
-import { createHash } from 'node:crypto';
-import { postageDescription, type PostageBinding } from '../core/payment.js';
-import { toHex, type Rng } from '../core/index.js';
+import { paymentHashOf, postageDescription, postageDescriptionHash, toHex, type PostageBinding, type Rng } from '../core/index.js';
 import type { LightningBackend } from '../lightning/backend.js';
 import type { Db } from '../storage/db.js';
 import { ServiceError } from './errors.js';
@@ -45,11 +43,11 @@ export class LnmpPostage {
   async invoice(userId: number, binding: PostageBinding, amountSats: number): Promise<LnmpInvoice> {
     const description = postageDescription(binding);
     const preimage = this.#rng(32);
-    const paymentHash = sha256Hex(preimage);
+    const paymentHash = paymentHashOf(preimage);
     const created = await this.#backend.createHoldInvoice({ paymentHash, amountSats, description, expirySeconds: this.#expirySeconds });
     await this.#db.query(
       'INSERT INTO lnmp_postage (payment_hash, user_id, binding_hash, amount_sats, preimage, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-      [paymentHash, userId, bindingHash(description), amountSats, boxSeal(this.#key, preimage, `lnmp-postage/${paymentHash}`, this.#rng), new Date(this.#now())],
+      [paymentHash, userId, postageDescriptionHash(binding), amountSats, boxSeal(this.#key, preimage, `lnmp-postage/${paymentHash}`, this.#rng), new Date(this.#now())],
     );
     return { bolt11: created.bolt11, paymentHash, amountSats, expiresAt: created.expiresAt };
   }
@@ -66,7 +64,7 @@ export class LnmpPostage {
       [paymentHash],
     );
     if (!row) return { ok: false, reason: 'unknown-payment' };
-    if (row.binding_hash !== bindingHash(postageDescription(binding))) return { ok: false, reason: 'wrong-binding' };
+    if (row.binding_hash !== postageDescriptionHash(binding)) return { ok: false, reason: 'wrong-binding' };
     if (row.used_at !== null) return { ok: false, reason: 'replayed' };
     const status = await this.#backend.lookup(paymentHash);
     if (status.state !== 'held' && status.state !== 'settled') return { ok: false, reason: 'unpaid' };
@@ -84,10 +82,3 @@ export class LnmpPostage {
   }
 }
 
-function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-function bindingHash(description: string): string {
-  return sha256Hex(description);
-}

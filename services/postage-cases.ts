@@ -1,6 +1,7 @@
 // A user's postage cases with their audit trail (postage_events), newest first: what
 // `lnmp-gateway postage show` prints.
 import type { Queryable } from '../storage/db.js';
+import { num } from './postage-policy.js';
 import type { CaseState } from './postage-verdict.js';
 
 /** A case as the user and operator see it (CLI, JMAP). */
@@ -39,8 +40,4 @@ export async function listCases(q: Queryable, userId: number, limit = 50): Promi
       events: events.filter((e) => Number(e.postage_id) === Number(r.id)).map((e) => ({ at: new Date(Number(e.at_ms)), state: e.state, reason: e.reason })),
     };
   });
-}
-
-function num(v: number | string | null | undefined): number | undefined {
-  return v === null || v === undefined ? undefined : Number(v);
 }

@@ -86,6 +86,7 @@ export function priceFor(policy: PostagePolicy, cls: 'stranger' | 'acquaintance'
   return unread > policy.surgeUnread ? base * SURGE_MULTIPLIER : base;
 }
 
-function num(v: number | string | bigint | null | undefined): number | undefined {
+/** A nullable numeric column (int8 arrives as string or BigInt by driver) as a number, or undefined. */
+export function num(v: number | string | bigint | null | undefined): number | undefined {
   return v === null || v === undefined ? undefined : Number(v);
 }

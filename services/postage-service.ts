@@ -9,9 +9,8 @@
 // or Trash → cancel (refund); nothing before the deadline → the configured default.
 // Moving a Screener message out (to the INBOX) approves the sender as a friend, free.
 // Every state change is recorded in postage_events.
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { fromUtf8, toHex, utf8, type Rng } from '../core/index.js';
+import { fromHex, fromUtf8, paymentHashOf, toHex, utf8, type Rng } from '../core/index.js';
 import { autoReplyBlock, buildPostageReply, repliedTo, type RepliedTo } from '../converters/postage-reply.js';
 import type { InvoiceStatus, LightningBackend } from '../lightning/backend.js';
 import { LightningError } from '../lightning/errors.js';
@@ -22,7 +21,7 @@ import { gatewaySubkey } from './gateway-keys.js';
 import type { MessageService } from './message-service.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { DeliveryDecision, DeliveryRequest, PostageGate, ScreenedDelivery } from './postage.js';
-import { loadPolicy, priceFor, savePolicy, type PolicyDefaults, type PolicyPatch, type PostagePolicy } from './postage-policy.js';
+import { loadPolicy, num, priceFor, savePolicy, type PolicyDefaults, type PolicyPatch, type PostagePolicy } from './postage-policy.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
 import { listCases, type PostageCase } from './postage-cases.js';
 import { verdictFor, type CaseState, type Verdict } from './postage-verdict.js';
@@ -188,7 +187,7 @@ export class PostageService implements PostageGate {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
         [
           userId, message.id, msg?.blob_id ?? null, state, state === 'pending' ? postage!.amountSats : 0, postage?.priority ?? false,
-          state === 'pending' ? sha256Hex(preimage!) : null, state === 'pending' ? Buffer.from(this.#d.rng(16)).toString('base64url') : null, this.#seal(userId, details), new Date(this.#now()),
+          state === 'pending' ? paymentHashOf(fromHex(preimage!, 32, 'preimage')) : null, state === 'pending' ? Buffer.from(this.#d.rng(16)).toString('base64url') : null, this.#seal(userId, details), new Date(this.#now()),
         ],
       );
       await recordEvent(tx, row!.id, state, block ?? 'invoice requested');
@@ -592,13 +591,5 @@ async function unreadInInbox(q: Queryable, userId: number, cap: number): Promise
     [userId, cap],
   );
   return Number(row?.n ?? 0);
-}
-
-function sha256Hex(hex: string): string {
-  return createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
-}
-
-function num(v: number | string | null | undefined): number | undefined {
-  return v === null || v === undefined ? undefined : Number(v);
 }
 

@@ -45,6 +45,14 @@ export interface RunningPostage {
   readonly devPay?: (bolt11: string) => Promise<{ paymentHash: string; state: string }>;
 }
 
+/** Development: "pays" one of the dev backend's own invoices (no money moves) and says what became of it. */
+export function devPayer(backend: DevLightningBackend): (bolt11: string) => Promise<{ paymentHash: string; state: string }> {
+  return async (bolt11) => {
+    const status = await backend.sendPayment(bolt11, { maxFeeSats: 0 });
+    return { paymentHash: status.paymentHash, state: status.state };
+  };
+}
+
 export function postageAdmin(config: Config, db: Db, accounts: Pick<AccountService, 'resolveAddress'>, running?: () => RunningPostage | undefined): PostageAdminApi {
   let secret: Uint8Array | undefined;
   const gatewaySecret = () => (secret ??= loadGatewaySecret(config, systemRng).bytes);
@@ -84,8 +92,7 @@ export function postageAdmin(config: Config, db: Db, accounts: Pick<AccountServi
         const viaGateway = running?.()?.devPay;
         if (viaGateway) return await viaGateway(bolt11);
         const backend = new DevLightningBackend({ db, nodeKey: await loadOrCreateDevNodeKey(db, gatewaySecret(), systemRng), random: systemRng });
-        const status = await backend.sendPayment(bolt11, { maxFeeSats: 0 });
-        return { paymentHash: status.paymentHash, state: status.state };
+        return await devPayer(backend)(bolt11);
       } catch (err) {
         if (err instanceof LightningError) throw new ServiceError('payment_refused', err.message, { cause: err });
         throw err;
