@@ -5,31 +5,23 @@
 // 1:* (UID FLAGS), FETCH 1:* (ENVELOPE) and UID SEARCH TEXT (p50/p99), a mixed load of 20
 // clients (operations/s) and the memory of 1,000 idle connections.
 // LNMP_BENCH_PROFILE=1 also profiles the gateway (in-process) during each latency series
-// and prints the functions with the most self time.
+// and prints the functions with the most self time. LNMP_BENCH_IMAP_MESSAGES (a multiple of
+// 100) sets a smaller mailbox for a quicker run; recorded results use the default 10k.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { loadConfig } from '../config/load.js';
-import { createLogger } from '../gateway/log.js';
-import { startGateway } from '../gateway/server.js';
-import { AccountService } from '../services/account-service.js';
-import { MessageService } from '../services/message-service.js';
-import { systemRng } from '../services/random.js';
-import { openPostgres } from '../storage/db.js';
-import { benchMessage, SEARCH_WORD, type Job } from './imap-clients.js';
-import { fmt } from './measure.js';
+import { seedMailbox, startBenchGateway } from './bench-gateway.js';
+import { SEARCH_WORD, type Job } from './imap-clients.js';
+import { fmt, freePort } from './measure.js';
 
-const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DOVECOT = '/usr/sbin/dovecot';
 const DOVEADM = '/usr/bin/doveadm';
-const MESSAGES = 10_000;
+const MESSAGES = Number(process.env.LNMP_BENCH_IMAP_MESSAGES ?? 10_000);
 const REPEATS = 15;
 const MIXED_CLIENTS = 20;
 const MIXED_SECONDS = 10;
@@ -92,17 +84,6 @@ function clientProcess(): { call<T>(job: Job): Promise<T>; stop(): void } {
     },
     stop: () => child.kill(),
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 interface Dovecot {
@@ -228,18 +209,9 @@ function topFunctions(profile: { nodes: Array<{ id: number; callFrame: { functio
 export async function runImapBench(): Promise<void> {
   for (const bin of [DOVECOT, DOVEADM]) if (!existsSync(bin)) throw new Error(`${bin} is missing: apt-get install dovecot-imapd (the daemon need not run)`);
   const gc = gcFunction();
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = await openPostgres(URL, { poolSize: 1 });
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'lnmp-bench-imap-'));
+  const bench = await startBenchGateway('imap');
+  const { gateway, db } = bench;
   const dovecotDir = mkdtempSync(join(tmpdir(), 'lnmp-bench-dovecot-'));
-  const url = `${URL}${URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const config = loadConfig({
-    env: { DATABASE_URL: url, LNMP_DATA_DIR: dataDir, LNMP_DOMAIN: 'bench.test', LNMP_HOSTNAME: 'mx.bench.test', LNMP_SMTP_PORT: '0', LNMP_SUBMISSION_PORT: '0', LNMP_IMAP_PORT: '0', LNMP_IMAPS_PORT: '0', LNMP_RELAY_PORT: '0', LNMP_HTTP_PORT: '0', LNMP_LOG_LEVEL: 'error', LNMP_GATEWAY_SECRET: randomBytes(32).toString('hex') },
-    readFile: () => '',
-  }).config;
-  const gateway = await startGateway(config, createLogger({ level: 'error' }), {});
-  const db = await openPostgres(url, { poolSize: 20 });
   const clients = clientProcess();
   let dovecot: Dovecot | undefined;
   const results: Record<string, Result> = {};
@@ -249,23 +221,11 @@ export async function runImapBench(): Promise<void> {
     const d = { port: dovecot.port, user: DOVECOT_USER, pass: PASSWORD };
 
     // Setup. The user's KDF is cheap (N=1024) so that 1,000 logins measure IMAP, not scrypt.
-    const accounts = new AccountService(db, { rng: systemRng, kdf: { N: 1024, r: 8, p: 1 } });
-    const messages = new MessageService(db, { rng: systemRng });
-    const { userId } = await accounts.createUser({ address: GATEWAY_USER, password: PASSWORD });
+    const { deliverMs, rewrapMs, meanBytes } = await seedMailbox(db, { address: GATEWAY_USER, password: PASSWORD, count: MESSAGES });
     let t = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: 20 }, async () => {
-      while (next < MESSAGES) await messages.deliver({ userId, raw: benchMessage(next++), internalDate: new Date(Date.UTC(2026, 0, 1) + next * 3_600_000) });
-    }));
-    const deliverMs = performance.now() - t;
-    t = performance.now();
-    await messages.rewrapPending(await accounts.authenticate(GATEWAY_USER, PASSWORD));
-    const rewrapMs = performance.now() - t;
-    t = performance.now();
     await clients.call({ job: 'fill', ...d, count: MESSAGES, connections: 8 });
     const dovecotFillMs = performance.now() - t;
-    const bytes = Array.from({ length: MESSAGES }, (_, i) => benchMessage(i).length).reduce((a, b) => a + b, 0);
-    console.log(`imap benchmark: Node ${process.version}, Dovecot ${spawnSync(DOVECOT, ['--version']).stdout.toString().trim()}, IMAPS (implicit TLS) on loopback for both, ${MESSAGES} messages (mean ${(bytes / MESSAGES / 1024).toFixed(2)} KiB), clients in a child process`);
+    console.log(`imap benchmark: Node ${process.version}, Dovecot ${spawnSync(DOVECOT, ['--version']).stdout.toString().trim()}, IMAPS (implicit TLS) on loopback for both, ${MESSAGES} messages (mean ${(meanBytes / 1024).toFixed(2)} KiB), clients in a child process`);
     console.log(`setup: gateway deliver ${MESSAGES} ${(deliverMs / 1000).toFixed(1)} s + unlock/re-wrap ${(rewrapMs / 1000).toFixed(1)} s; Dovecot (maildir) APPEND over 8 connections ${(dovecotFillMs / 1000).toFixed(1)} s`);
 
     // Latency: each command REPEATS times on one connection per server.
@@ -299,15 +259,22 @@ export async function runImapBench(): Promise<void> {
         for (const line of topFunctions(profile, 12)) console.log(`    ${line}`);
       }
     }
-    session?.disconnect();
     await clients.call({ job: 'close', port: g.port });
     await clients.call({ job: 'close', port: d.port });
 
     // Mixed load.
     const mixed: Record<string, Mixed> = {};
     for (const [who, s] of [['gateway', g], ['Dovecot', d]] as const) {
+      if (session && who === 'gateway') await session.post('Profiler.start');
       mixed[who] = await clients.call<Mixed>({ job: 'mixed', ...s, clients: MIXED_CLIENTS, seconds: MIXED_SECONDS, messages: MESSAGES });
+      if (session && who === 'gateway') {
+        const { profile } = await session.post('Profiler.stop');
+        writeFileSync(join(tmpdir(), 'lnmp-imap-mixed.cpuprofile'), JSON.stringify(profile));
+        console.log('mixed load, gateway profile:');
+        for (const line of topFunctions(profile, 12)) console.log(`    ${line}`);
+      }
     }
+    session?.disconnect();
     const rate = (m: Mixed) => m.ops / m.seconds;
     const gm = mixed['gateway']!;
     const dm = mixed['Dovecot']!;
@@ -350,12 +317,8 @@ export async function runImapBench(): Promise<void> {
   } finally {
     clients.stop();
     dovecot?.stop();
-    await db.close();
-    await gateway.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.close();
     rmSync(dovecotDir, { recursive: true, force: true });
-    await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.close();
   }
   console.log(JSON.stringify({ bench: 'imap', node: process.version, transport: 'imaps', results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { ...v, value: Math.round(v.value * 100) / 100, ...(v.dovecot !== undefined ? { dovecot: Math.round(v.dovecot * 100) / 100 } : {}), ...(v.ratio !== undefined ? { ratio: Math.round(v.ratio * 1000) / 1000 } : {}) }])) }));
 }

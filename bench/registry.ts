@@ -1,6 +1,8 @@
 // The benchmarks `npm run bench -- NAME` knows.
 import { runCoreBench } from './core.js';
 import { runImapBench } from './imap.js';
+import { runJmapBench } from './jmap.js';
+import { runRelayBench } from './relay.js';
 import { runSmtpBench } from './smtp.js';
 import { runStorageBench } from './storage.js';
 
@@ -9,4 +11,6 @@ export const BENCHMARKS: Record<string, () => Promise<void>> = {
   storage: runStorageBench,
   smtp: runSmtpBench,
   imap: runImapBench,
+  jmap: runJmapBench,
+  relay: runRelayBench,
 };

@@ -6,7 +6,7 @@
 // connection per message. Also: p50/p99 from end of DATA to 250, where that time goes, and
 // the CPU cost of each step measured alone.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import { AccountService } from '../services/account-service.js';
 import { systemRng } from '../services/random.js';
 import { openPostgres } from '../storage/db.js';
 import { startDnsServer } from '../test/helpers/dns-server.js';
-import { fmt, measure } from './measure.js';
+import { cpuSecondsWhere, fmt, measure } from './measure.js';
 
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SOURCE = '/usr/sbin/smtp-source';
@@ -250,18 +250,5 @@ function stopCluster(child: ChildProcess): Promise<void> {
 
 /** User + system CPU seconds of every process with this command name (Linux /proc). */
 function cpuSecondsOf(command: string): number {
-  const ticks = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== command) continue;
-      const fields = stat.slice(close + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
-    } catch {
-      // The process ended in between.
-    }
-  }
-  return total;
+  return cpuSecondsWhere((p) => p.command === command);
 }

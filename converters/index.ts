@@ -6,4 +6,7 @@ export * from './attachments.js';
 export { mimeToContent, type MimeToContentOptions } from './mime-to-content.js';
 export { contentToMime, normaliseBodyText, type ContentToMimeOptions } from './content-to-mime.js';
 export { headerEnd, headerFields, type HeaderField } from './header-fields.js';
+export { withoutHeaderFields } from './strip-fields.js';
 export * from './postage-reply.js';
+export * from './vacation-reply.js';
+export * from './draft-to-mime.js';

@@ -104,8 +104,6 @@ export function buildPostageReply(input: PostageReplyInput): Buffer {
   const messageId = formatMessageId(checkAscii(input.messageId, 'messageId'));
   if (messageId === undefined) throw new ConverterError('invalid_header_value', `not a message id: ${JSON.stringify(input.messageId)}`);
   const subject = input.original.subject.trim();
-  const references = [...input.original.references, ...(input.original.messageId ? [input.original.messageId] : [])];
-  const kept = references.length > MAX_REFERENCES ? [references[0]!, ...references.slice(-(MAX_REFERENCES - 1))] : references;
   const text = { ...input, payUrl, subject, lightning: `lightning:${input.bolt11.toLowerCase()}` };
 
   let head =
@@ -114,23 +112,36 @@ export function buildPostageReply(input: PostageReplyInput): Buffer {
     headerLine('Subject', encodeUnstructured(subject === '' ? 'Auto: postage requested' : `Auto: postage requested (Re: ${subject})`)) +
     headerLine('Date', formatDate(input.date)) +
     headerLine('Message-ID', messageId);
-  if (input.original.messageId) head += headerLine('In-Reply-To', formatMessageId(input.original.messageId)!);
-  if (kept.length > 0) head += headerLine('References', kept.map((id) => formatMessageId(id)).filter((id) => id !== undefined).join(' '));
   head +=
+    replyThreadHeaders(input.original) +
     // RFC 3834 §5: an automatic response; a responder must not answer it.
     headerLine('Auto-Submitted', 'auto-replied') +
-    headerLine(POSTAGE_REPLY_HEADER, `invoice; amount=${input.amountSats}`) +
-    headerLine('MIME-Version', '1.0') +
-    headerLine('Content-Type', `multipart/alternative; boundary="${input.boundary}"`);
-  const parts = [
+    headerLine(POSTAGE_REPLY_HEADER, `invoice; amount=${input.amountSats}`);
+  return alternativeMessage(head, input.boundary, [
     { type: 'text/plain; charset=utf-8', body: plainText(text) },
     { type: 'text/html; charset=utf-8', body: html(text) },
-  ];
+  ]);
+}
+
+/** In-Reply-To and References of a reply to `original` (the chain trimmed to MAX_REFERENCES). */
+export function replyThreadHeaders(original: RepliedTo): string {
+  const references = [...original.references, ...(original.messageId ? [original.messageId] : [])];
+  const kept = references.length > MAX_REFERENCES ? [references[0]!, ...references.slice(-(MAX_REFERENCES - 1))] : references;
+  let head = '';
+  if (original.messageId) head += headerLine('In-Reply-To', formatMessageId(original.messageId)!);
+  if (kept.length > 0) head += headerLine('References', kept.map((id) => formatMessageId(id)).filter((id) => id !== undefined).join(' '));
+  return head;
+}
+
+/** A message of `head` and a multipart/alternative body of 8bit UTF-8 text parts, CRLF line endings. */
+export function alternativeMessage(head: string, boundary: string, parts: ReadonlyArray<{ type: string; body: string }>): Buffer {
+  if (!BOUNDARY.test(boundary)) throw new ConverterError('invalid_header_value', `boundary cannot be used: ${JSON.stringify(boundary)}`);
   for (const part of parts) {
-    if (part.body.includes(`--${input.boundary}`)) throw new ConverterError('invalid_header_value', 'the boundary occurs in the content');
+    if (part.body.includes(`--${boundary}`)) throw new ConverterError('invalid_header_value', 'the boundary occurs in the content');
   }
-  const body = parts.map((p) => `--${input.boundary}\r\nContent-Type: ${p.type}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${p.body}\r\n`).join('');
-  return Buffer.from(`${head}\r\n${body}--${input.boundary}--\r\n`, 'utf8');
+  const top = headerLine('MIME-Version', '1.0') + headerLine('Content-Type', `multipart/alternative; boundary="${boundary}"`);
+  const body = parts.map((p) => `--${boundary}\r\nContent-Type: ${p.type}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${p.body}\r\n`).join('');
+  return Buffer.from(`${head}${top}\r\n${body}--${boundary}--\r\n`, 'utf8');
 }
 
 type Text = PostageReplyInput & { subject: string; lightning: string };

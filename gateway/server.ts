@@ -2,6 +2,8 @@
 // listener (the admin socket, HTTP and the SMTP MX for now; submission, IMAP, JMAP and the
 // relay join here),
 // then stops them again in reverse order.
+import { startLnmpNetwork, type LnmpNetwork } from './lnmp/network.js';
+import { findUserDocument } from '../services/user-document.js';
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,6 +16,7 @@ import { loadOrCreateGatewayIdentity } from '../services/gateway-identity.js';
 import { InboundMail } from '../services/inbound-mail.js';
 import { MailboxService } from '../services/mailbox-service.js';
 import { MessageService } from '../services/message-service.js';
+import { BlobService } from '../services/blob-service.js';
 import { DkimKeys } from '../services/dkim-keys.js';
 import { LoginThrottle } from '../services/login-throttle.js';
 import { deliverSystemMail } from '../services/system-mail.js';
@@ -25,8 +28,14 @@ import { openLightning } from './postage/lightning.js';
 import { lazyPaySource } from './postage/pay-source.js';
 import { startPostageWorker, type PostageWorker } from './postage/worker.js';
 import { SubmissionService } from '../services/submission.js';
+import { EmailSubmissionService } from '../services/email-submission-service.js';
+import { IdentityService } from '../services/identity-service.js';
+import { VacationService } from '../services/vacation-service.js';
+import type { JmapSubmissionServices } from './jmap/context.js';
+import type { JmapPostageServices } from './jmap/postage-objects.js';
 import { createCounters, type Counters } from '../storage/counters.js';
 import { startRelayServer, type RunningRelay } from '../relay/server.js';
+import { createFanoutTransport } from '../relay/fanout.js';
 import { createNotifier, type Notifier } from '../storage/notifier.js';
 import { systemRng } from '../services/random.js';
 import type { Db } from '../storage/db.js';
@@ -102,6 +111,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   let relay: RunningRelay | undefined;
   let lightning: LightningBackend | undefined;
   let postageWorker: PostageWorker | undefined;
+  let network: LnmpNetwork | undefined;
   const quietly = (service: string, close: () => Promise<void>) => close().catch((err: unknown) => logger.error('close failed', { service, err }));
   // Front-ends close before the storage their requests use.
   const closeAll = async () => {
@@ -109,6 +119,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     await Promise.all(smtp.map((s) => quietly('smtp', () => s.close())));
     if (r) await quietly('relay', () => r.close());
     // After the listeners (nothing new is queued), before the notifier and storage its DSNs use.
+    if (network) await quietly('lnmp', () => network!.close());
     if (postageWorker) await quietly('postage', () => postageWorker!.close());
     if (o) await quietly('outbound', () => o.close());
     if (lightning) await quietly('lightning', () => lightning!.close());
@@ -122,6 +133,10 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     prepareDataDir(config.dataDir);
     // The postage service, once the gateway secret is loaded (below); the admin API and the pay page ask it.
     const postageRef: { service?: PostageService; running?: RunningPostage } = {};
+    // JMAP's identities, submissions and vacation response: they need the outbound queue, built after the secret.
+    const jmapSubmission: { services?: JmapSubmissionServices } = {};
+    // JMAP's postage cases, policy and contacts (urn:lnmp:params:jmap:postage), once postage runs.
+    const jmapPostage: { services?: JmapPostageServices } = {};
     // What `lnmp-gateway status` reads; filled in once every listener is bound.
     const board = new StatusBoard(config, VERSION);
     // The admin socket opens before the database: it claims the data directory (an embedded
@@ -159,24 +174,33 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
     logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {});
+    const relayLog = logger.child({ service: 'relay' });
+    // Every worker (and node) runs its own relay: envelopes stored by one reach the live
+    // subscriptions of all through Redis, or PostgreSQL LISTEN/NOTIFY without it.
+    const fanout = await createFanoutTransport({ redisUrl: config.redisUrl, postgresUrl: config.databaseUrl, db, namespace, logger: relayLog });
     relay = await startRelayServer({
       host: config.listenHost,
       port: config.ports.relay,
       db,
       counters,
-      logger: logger.child({ service: 'relay' }),
+      logger: relayLog,
+      ...(fanout ? { fanout } : {}),
       onConnection: board.countRelayConnections(() => metrics.connectionOpened('relay')),
       observePublish: metrics.observePublish,
+      // Envelopes for users of this gateway, once the services below exist; until then the sender retries.
+      deliver: (message) => (network ? network.deliver(message) : Promise.reject(new Error('the gateway is starting'))),
+      forward: (message, relays) => (network ? network.forward(message, relays) : Promise.reject(new Error('the gateway is starting'))),
     }).catch((err: NodeJS.ErrnoException) => {
       throw listenFailed(err, config.listenHost, config.ports.relay, 'relay');
     });
-    logger.info('listening', { service: 'relay', host: config.listenHost, port: relay.port });
+    logger.info('listening', { service: 'relay', host: config.listenHost, port: relay.port, fanout: fanout?.name ?? 'none' });
 
     const httpLog = logger.child({ service: 'http' });
     // Filled in once the gateway identity is loaded below; served at /.well-known/lnmp.
     const published: { document?: IdentityDocument } = {};
     const messages = new MessageService(db, { rng: systemRng, notifier });
     const mailboxes = new MailboxService(db, { rng: systemRng, notifier });
+    const blobs = new BlobService(db, { rng: systemRng, notifier });
     const throttle = new LoginThrottle(counters);
     // /readyz: the database, Redis when configured (a GET through the counters' connection).
     const ready = { db, counters };
@@ -191,9 +215,10 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       version: VERSION,
       setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)),
       identityDocument: () => published.document,
+      userDocuments: (domain, username) => findUserDocument(ready.db, domain, username),
       // The postage service exists once the gateway secret is loaded (below); until then no page exists.
       pay: { source: lazyPaySource(() => postageRef.service), devMode: config.lightning.backend === 'dev' },
-      jmap: { baseUrl: () => httpBase, accounts, throttle: countingFailures(throttle, () => metrics.authFailed('jmap')), mailboxes, messages, notifier, logger: logger.child({ service: 'jmap' }), rng: systemRng },
+      jmap: { baseUrl: () => httpBase, accounts, throttle: countingFailures(throttle, () => metrics.authFailed('jmap')), mailboxes, messages, blobs, submission: () => jmapSubmission.services, postage: () => jmapPostage.services, notifier, logger: logger.child({ service: 'jmap' }), rng: systemRng },
       metrics,
       readiness,
     });
@@ -207,11 +232,13 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     server.on('error', (err) => httpLog.error('server error', { err }));
     logger.info('listening', { service: 'http', host: config.listenHost, port: httpPort });
 
+    // Where this gateway's users are reached: the configured relays, else the embedded one.
+    const ownRelays = config.relays.length > 0 ? config.relays : [relay.url];
     const secret = loadGatewaySecret(config, systemRng);
     if (secret.source === 'generated') logger.info('gateway secret generated', { file: 'gateway.secret' });
     const gatewayIdentity = await loadOrCreateGatewayIdentity(db, secret.bytes, systemRng);
     logger.info('gateway identity', { publicKey: gatewayIdentity.publicKey });
-    published.document = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: config.relays, nowMs: Date.now(), rng: systemRng });
+    published.document = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: ownRelays, nowMs: Date.now(), rng: systemRng });
     const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
     const queue = new OutboundQueue(db, { gatewaySecret: secret.bytes, rng: systemRng });
     const backend = await openLightning(config, db, secret.bytes, logger.child({ service: 'lightning' }));
@@ -236,8 +263,10 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       onInvoiceFailure: () => metrics.invoiceFailed(),
     });
     postageRef.service = postage;
+    jmapPostage.services = { postage, contacts };
     if (devPay) postageRef.running = { devPay };
-    const inbound = new InboundMail({ messages, gate: postage, gateway: gatewayIdentity, rng: systemRng });
+    const vacation = new VacationService({ db, gatewaySecret: secret.bytes, rng: systemRng, queue, onQueued: () => outbound?.kick(), hostname: config.hostname, log: logger.child({ service: 'vacation' }) });
+    const inbound = new InboundMail({ messages, gate: postage, gateway: gatewayIdentity, rng: systemRng, vacation });
     const resolver = options.resolver ?? systemResolver(config.dns.servers);
     const dkimKeys = new DkimKeys(db, { gatewaySecret: secret.bytes, rng: systemRng, generate: generateDkimKey });
     const worker = startOutboundWorker({
@@ -257,7 +286,19 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     outbound = worker;
     metrics.collectFrom({ queue: () => queue.depth() });
     postageWorker = startPostageWorker(postage, logger.child({ service: 'postage' }));
-    const submission = new SubmissionService({ db, accounts, inbound, contacts, queue, onQueued: () => worker.kick() });
+    network = startLnmpNetwork({
+      db,
+      logger: logger.child({ service: 'lnmp' }),
+      resolver,
+      rng: systemRng,
+      ownRelays,
+      hostname: config.hostname,
+      relayKey: gatewayIdentity.privateKey,
+      inbound: { messages, postage },
+      deliverSystemMail: (userId, raw) => deliverSystemMail({ messages, gateway: gatewayIdentity, rng: systemRng }, userId, raw),
+    });
+    const submission = new SubmissionService({ db, accounts, inbound, contacts, queue, onQueued: () => worker.kick(), lnmp: network.outbound });
+    jmapSubmission.services = { identities: new IdentityService(db, { rng: systemRng, accounts }), submissions: new EmailSubmissionService(db, { rng: systemRng, submission }), vacation };
 
     const tls = await loadTlsCredentials(config);
     if (tls.source === 'generated') logger.info('self-signed certificate generated', { name: config.hostname });

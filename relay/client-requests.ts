@@ -14,6 +14,16 @@ export interface PublishResult {
    * idempotent, and a retry after a lost OK ends here.
    */
   readonly duplicate: boolean;
+  /** The recipient accepted the envelope and holds it until this postage invoice is paid. */
+  readonly invoice?: RelayInvoice;
+}
+
+export interface RelayInvoice {
+  readonly bolt11: string;
+  readonly amount: number;
+  readonly expiresAt: number;
+  readonly purpose: 'relay-fee' | 'postage';
+  readonly url?: string;
 }
 
 interface PendingPublish {
@@ -21,7 +31,7 @@ interface PendingPublish {
   readonly promise: Promise<PublishResult>;
   readonly resolve: (r: PublishResult) => void;
   readonly reject: (e: RelayClientError) => void;
-  invoice?: { bolt11: string; amount: number; expiresAt: number };
+  invoice?: RelayInvoice;
 }
 
 export interface PendingQuery {
@@ -127,7 +137,10 @@ export class ClientRequests {
   }
 
   ok(command: 'AUTH' | 'SUB' | 'UNSUB' | 'PUBLISH', ref: string): void {
-    if (command === 'PUBLISH') this.publishes.get(ref)?.resolve({ relay: this.url, id: ref, duplicate: false });
+    if (command === 'PUBLISH') {
+      const p = this.publishes.get(ref);
+      p?.resolve({ relay: this.url, id: ref, duplicate: false, ...(p.invoice?.purpose === 'postage' ? { invoice: p.invoice } : {}) });
+    }
     else if (command === 'AUTH') take(this.authWaiters, ref)?.resolve();
     else if (command === 'SUB') take(this.subWaiters, ref)?.resolve();
   }
@@ -138,7 +151,7 @@ export class ClientRequests {
 
   invoice(frame: InvoiceFrame): void {
     const p = this.publishes.get(frame.ref);
-    if (p) p.invoice = { bolt11: frame.bolt11, amount: frame.amount, expiresAt: frame.expiresAt };
+    if (p) p.invoice = { bolt11: frame.bolt11, amount: frame.amount, expiresAt: frame.expiresAt, purpose: frame.purpose ?? 'relay-fee', ...(frame.url ? { url: frame.url } : {}) };
   }
 
   /** Settles what the ERROR is about; false when it matches nothing pending (the caller logs it). */

@@ -11,14 +11,14 @@ import { systemRng } from '../services/random.js';
 import { signAuth } from './auth.js';
 import { fullJitterDelay, systemTimers, type TimerHandle, type Timers } from './backoff.js';
 import { RelayClientError } from './client-errors.js';
-import { ClientRequests, type PublishResult } from './client-requests.js';
+import { ClientRequests, type PublishResult, type RelayInvoice } from './client-requests.js';
 import { resolveClientLimits, type RelayClientLimits } from './client-limits.js';
 import type { RelayLogger } from './context.js';
 import { FilterSchema, RelayFrameSchema, type Filter, type RelayFrame } from './frames.js';
 import { SeenIds } from './seen-ids.js';
 import { matchesFilter } from './subscriptions.js';
 
-export type { PublishResult };
+export type { PublishResult, RelayInvoice };
 
 /** connecting: socket, CHALLENGE and AUTH under way; ready: frames flow; waiting: backoff before the next attempt. */
 export type RelayClientState = 'connecting' | 'ready' | 'waiting' | 'closed';
@@ -132,11 +132,11 @@ export class RelayClient {
    * `invalid` for an envelope without a hex id or over maxPublishBytes. Publishing the same id
    * while a publish of it is pending returns the pending promise.
    */
-  publish(envelope: LnmpMessage): Promise<PublishResult> {
+  publish(envelope: LnmpMessage, opts: { targetRelays?: readonly string[] } = {}): Promise<PublishResult> {
     if (this.closing) return Promise.reject(new RelayClientError('closed', `relay client for ${this.url} is closed`, { relay: this.url }));
     const id = (envelope as { id?: unknown }).id;
     if (typeof id !== 'string' || !ID_RE.test(id)) return Promise.reject(new RelayClientError('invalid', 'envelope id must be 32 bytes of lowercase hex', { relay: this.url }));
-    const text = JSON.stringify({ type: 'PUBLISH', message: envelope });
+    const text = JSON.stringify({ type: 'PUBLISH', message: envelope, ...(opts.targetRelays?.length ? { targetRelays: opts.targetRelays } : {}) });
     const bytes = Buffer.byteLength(text);
     if (bytes > this.limits.maxPublishBytes) {
       return Promise.reject(new RelayClientError('invalid', `oversize: PUBLISH frame of ${bytes} bytes exceeds ${this.limits.maxPublishBytes}`, { relay: this.url }));

@@ -147,6 +147,7 @@ export class RelayConnection implements RelayPeer {
     switch (frame.type) {
       case 'AUTH':
         this.auth.accept(frame, Math.floor(ctx.now() / 1000));
+        ctx.logger.debug('authenticated', { connection: this.id, key: frame.pubkey });
         this.send(frames.ok('AUTH', frame.pubkey));
         // A fresh nonce, so the connection can prove another key.
         this.send(frames.challenge(this.auth.issue(ctx.rng)));

@@ -21,6 +21,27 @@ export interface RelayLogger {
 export type Admission = { accept: true } | { accept: false; invoice: { bolt11: string; amount: number; expiresAt: number } };
 export type AdmitHook = (message: VerifiedMessage) => Promise<Admission>;
 
+/** Postage a recipient asks for an envelope it accepted and holds (an INVOICE with purpose `postage` before the OK). */
+export interface PostageInvoice {
+  readonly bolt11: string;
+  readonly amount: number;
+  readonly expiresAt: number;
+  readonly url?: string;
+}
+/**
+ * Hands a verified envelope to the recipients this relay serves before it is stored (a
+ * gateway's own users). Idempotent per envelope id; a throw refuses the PUBLISH (`error:`), so
+ * the sender retries and nothing is stored that its recipients did not get.
+ */
+export type DeliverHook = (message: VerifiedMessage) => Promise<readonly PostageInvoice[]>;
+
+/**
+ * Federation: queues a newly stored envelope for other relays (a PUBLISH's `targetRelays`,
+ * this relay left out). The forwarded PUBLISH names no targets, and a relay that already has
+ * the id answers `duplicate:` without forwarding, so an envelope cannot loop.
+ */
+export type ForwardHook = (message: VerifiedMessage, relays: readonly string[]) => Promise<void>;
+
 export interface RelayContext {
   readonly store: RelayStore;
   readonly subscriptions: SubscriptionRegistry;
@@ -33,6 +54,10 @@ export interface RelayContext {
   readonly rng: Rng;
   readonly logger: RelayLogger;
   readonly admit: AdmitHook | undefined;
+  readonly deliver: DeliverHook | undefined;
+  readonly forward: ForwardHook | undefined;
+  /** Announces stored envelopes to the other relay processes on the database (relay/fanout.ts). */
+  readonly fanout?: { announce(message: VerifiedMessage): void } | undefined;
 }
 
 /** The side of one connection the handlers see. */

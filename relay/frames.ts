@@ -3,7 +3,7 @@
 // RelayError `invalid` whose text names the problem. Relay frames are built by the helpers
 // below so their shapes are the ones the schemas describe.
 import { z } from 'zod';
-import { hex32, hex64, issuesText, satoshis, unixSeconds } from '../core/schema-helpers.js';
+import { hex32, hex64, issuesText, relayUrl, satoshis, unixSeconds } from '../core/schema-helpers.js';
 import { RelayError } from './errors.js';
 
 /** A client's label for a subscription or query: 1–64 printable ASCII characters. */
@@ -44,7 +44,14 @@ export const SubFrameSchema = z.strictObject({ type: z.literal('SUB'), sub: subI
 export const UnsubFrameSchema = z.strictObject({ type: z.literal('UNSUB'), sub: subId });
 export const QueryFrameSchema = z.strictObject({ type: z.literal('QUERY'), sub: subId, filter: FilterSchema });
 /** The envelope is checked by core's verifyMessage, which names its own failures. */
-export const PublishFrameSchema = z.strictObject({ type: z.literal('PUBLISH'), message: z.unknown().refine((m) => m !== undefined, 'required') });
+/** At most this many relays a PUBLISH may ask to be forwarded to. */
+export const MAX_TARGET_RELAYS = 8;
+export const PublishFrameSchema = z.strictObject({
+  type: z.literal('PUBLISH'),
+  message: z.unknown().refine((m) => m !== undefined, 'required'),
+  /** Relays this relay should forward the envelope to (federation); never forwarded further. */
+  targetRelays: z.array(relayUrl).min(1).max(MAX_TARGET_RELAYS).optional(),
+});
 
 export type AuthFrame = z.infer<typeof AuthFrameSchema>;
 export type SubFrame = z.infer<typeof SubFrameSchema>;
@@ -83,6 +90,13 @@ export const InvoiceFrameSchema = z.strictObject({
   amount: satoshis,
   /** Unix seconds after which the invoice is no longer payable. */
   expiresAt: unixSeconds,
+  /**
+   * `relay-fee` (the default): the envelope was refused until the fee is paid. `postage`: the
+   * envelope was accepted and is held for its recipient until the invoice is paid.
+   */
+  purpose: z.enum(['relay-fee', 'postage']).optional(),
+  /** A page where a person can pay the invoice. */
+  url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
 });
 export const RelayFrameSchema = z.discriminatedUnion('type', [
   ChallengeFrameSchema,

@@ -22,7 +22,7 @@ export interface OutboxOptions {
   readonly random?: () => number;
   readonly timers?: Timers;
   /** Each relay's outcome once recorded (metrics, tests). */
-  readonly onOutcome?: (envelopeId: string, outcome: RelayOutcome) => void;
+  readonly onOutcome?: (envelopeId: string, outcome: RelayOutcome, envelope: VerifiedMessage) => void;
 }
 
 export interface RelayOutbox {
@@ -108,7 +108,7 @@ export function startOutbox(opts: OutboxOptions): RelayOutbox {
         logger.info('relay outbox retry', { id: row.envelope.id, relay: row.relay_url, attempts: row.attempts, retryInMs: delay, reason: text });
       }
     }
-    opts.onOutcome?.(row.envelope.id, outcome);
+    opts.onOutcome?.(row.envelope.id, outcome, row.envelope);
   };
 
   /** One claim and its publishes; returns how many rows were claimed. */

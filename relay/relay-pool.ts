@@ -3,6 +3,7 @@
 // reach the handler once each, whichever relays carry them.
 import type { LnmpMessage } from '../core/envelope.js';
 import { RelayClient, type MessageHandler, type PublishResult, type RelayClientOptions, type RelaySubscription } from './client.js';
+import type { RelayInvoice } from './client-requests.js';
 import { RelayClientError } from './client-errors.js';
 import { resolveClientLimits } from './client-limits.js';
 import type { Filter } from './frames.js';
@@ -10,11 +11,13 @@ import { SeenIds } from './seen-ids.js';
 
 export interface RelayPoolOptions extends Omit<RelayClientOptions, 'url'> {
   readonly urls: readonly string[];
+  /** publishTo may name relays outside `urls` (a recipient's); a client is opened for each. */
+  readonly openOnDemand?: boolean;
 }
 
 /** What one relay made of one envelope. `duplicate` counts as delivered. */
 export type RelayOutcome =
-  | { readonly relay: string; readonly status: 'ok' | 'duplicate' }
+  | { readonly relay: string; readonly status: 'ok' | 'duplicate'; readonly invoice?: RelayInvoice }
   | { readonly relay: string; readonly status: 'failed'; readonly error: RelayClientError };
 
 export interface PoolSubscription {
@@ -32,12 +35,22 @@ export class RelayPool {
   private readonly clients = new Map<string, RelayClient>();
   private readonly seenCapacity: number;
   private seq = 0;
+  private readonly onDemand: Omit<RelayClientOptions, 'url'> | undefined;
 
   constructor(opts: RelayPoolOptions) {
-    const { urls, ...common } = opts;
-    if (urls.length === 0) throw new RelayClientError('invalid', 'a relay pool needs at least one relay URL');
+    const { urls, openOnDemand, ...common } = opts;
+    this.onDemand = openOnDemand ? common : undefined;
+    if (urls.length === 0 && !openOnDemand) throw new RelayClientError('invalid', 'a relay pool needs at least one relay URL');
     this.seenCapacity = resolveClientLimits(common.limits).seenIdsPerSubscription;
     for (const url of new Set(urls)) this.clients.set(url, new RelayClient({ ...common, url }));
+  }
+
+  /** With `openOnDemand`, a client for a relay first named by publishTo (a recipient's relay). */
+  private openOnDemand(url: string): RelayClient | undefined {
+    if (!this.onDemand) return undefined;
+    const client = new RelayClient({ ...this.onDemand, url });
+    this.clients.set(url, client);
+    return client;
   }
 
   get urls(): string[] {
@@ -71,11 +84,11 @@ export class RelayPool {
   async publishTo(envelope: LnmpMessage, urls: readonly string[]): Promise<RelayOutcome[]> {
     return Promise.all(
       urls.map(async (relay): Promise<RelayOutcome> => {
-        const client = this.clients.get(relay);
+        const client = this.clients.get(relay) ?? this.openOnDemand(relay);
         if (!client) return { relay, status: 'failed', error: new RelayClientError('unknown_relay', `relay ${relay} is not in the pool`, { relay }) };
         try {
           const result = await client.publish(envelope);
-          return { relay, status: result.duplicate ? 'duplicate' : 'ok' };
+          return { relay, status: result.duplicate ? 'duplicate' : 'ok', ...(result.invoice ? { invoice: result.invoice } : {}) };
         } catch (err) {
           return { relay, status: 'failed', error: asClientError(err, relay) };
         }

@@ -8,7 +8,8 @@ import { systemRng } from '../services/random.js';
 import type { Counters } from '../storage/counters.js';
 import type { Db } from '../storage/db.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, RelayConnection, type RelayHooks } from './connection.js';
-import type { AdmitHook, RelayContext, RelayLogger } from './context.js';
+import type { AdmitHook, DeliverHook, ForwardHook, RelayContext, RelayLogger } from './context.js';
+import { RelayFanout, type FanoutTransport } from './fanout.js';
 import { resolveLimits, type RelayLimits } from './limits.js';
 import { RelayStore } from './store.js';
 import { SubscriptionRegistry } from './subscriptions.js';
@@ -29,8 +30,18 @@ export interface RelayServerOptions extends RelayHooks {
   readonly rng?: Rng;
   /** Relay fee: called for each verified envelope before it is stored. */
   readonly admit?: AdmitHook;
+  /** Delivery to the recipients this relay serves (see DeliverHook). */
+  readonly deliver?: DeliverHook;
+  /** Forwarding to a PUBLISH's targetRelays (see ForwardHook); without it `targetRelays` is refused. */
+  readonly forward?: ForwardHook;
   /** Called for each WebSocket connection; returns what to call when it closes (metrics). */
   readonly onConnection?: () => () => void;
+  /**
+   * Reaches the live subscriptions of other relay processes on the same database
+   * (relay/fanout.ts). The relay owns it from this call on: it is closed with the relay, or
+   * at once if the relay fails to start.
+   */
+  readonly fanout?: FanoutTransport;
 }
 
 export interface RunningRelay {
@@ -63,19 +74,33 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<Runnin
     res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
     res.end('LNMP relay: connect with WebSocket\n');
   });
-  const port = await listen(http, opts.host, opts.port);
-  const url = opts.url ?? `ws://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   const store = new RelayStore(opts.db);
+  const subscriptions = new SubscriptionRegistry();
+  const rng = opts.rng ?? systemRng;
+  const fanout = opts.fanout && new RelayFanout(opts.fanout, { subscriptions, store, logger: opts.logger, rng });
+  let port: number;
+  try {
+    port = await listen(http, opts.host, opts.port);
+    await fanout?.start();
+  } catch (err) {
+    if (http.listening) http.close();
+    await opts.fanout?.close().catch(() => {});
+    throw err;
+  }
+  const url = opts.url ?? `ws://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   const ctx: RelayContext = {
     store,
-    subscriptions: new SubscriptionRegistry(),
+    subscriptions,
     counters: opts.counters,
     limits,
     url,
     now: opts.now ?? Date.now,
-    rng: opts.rng ?? systemRng,
+    rng,
     logger: opts.logger,
     admit: opts.admit,
+    deliver: opts.deliver,
+    forward: opts.forward,
+    fanout,
   };
   // No compression: a small compressed frame could inflate past every limit here.
   const wss = new WebSocketServer({ server: http, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
@@ -123,6 +148,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<Runnin
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     http.closeAllConnections();
     await new Promise<void>((resolve, reject) => http.close((err) => (err ? reject(err) : resolve())));
+    await fanout?.close();
   };
   return {
     port,

@@ -4,6 +4,7 @@
 import type { VerifiedMessage } from '../core/envelope.js';
 import type { Db } from '../storage/db.js';
 import type { Filter } from './frames.js';
+import { InsertBatcher } from './insert-batcher.js';
 
 export interface QueryOptions {
   /** Envelopes whose expiry is at or before this are not returned. */
@@ -21,17 +22,21 @@ interface Row {
 }
 
 export class RelayStore {
-  constructor(private readonly db: Db) {}
+  private readonly inserts: InsertBatcher;
 
-  /** Stores the envelope; false when one with its id is already stored. */
-  async insert(message: VerifiedMessage, receivedAtMs: number): Promise<boolean> {
-    const rows = await this.db.query(
-      `INSERT INTO relay_messages (id, sender, recipients, kind, "timestamp", expiry, received_at, envelope)
-       VALUES ($1, $2, $3::text[], $4, $5, $6, to_timestamp($7::float8 / 1000), $8::jsonb)
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [message.id, message.from, message.to, message.kind, message.timestamp, message.expiry ?? null, receivedAtMs, JSON.stringify(message)],
-    );
-    return rows.length === 1;
+  constructor(private readonly db: Db) {
+    this.inserts = new InsertBatcher(db);
+  }
+
+  /** Stores the envelope; false when one with its id is already stored. Concurrent inserts share one statement. */
+  insert(message: VerifiedMessage, receivedAtMs: number): Promise<boolean> {
+    return this.inserts.insert(message, receivedAtMs);
+  }
+
+  /** The stored envelope as JSON text (not parsed: it is sent on as it is), or undefined. */
+  async envelopeJson(id: string): Promise<string | undefined> {
+    const rows = await this.db.query<{ json: string }>('SELECT envelope::text AS json FROM relay_messages WHERE id = $1', [id]);
+    return rows[0]?.json;
   }
 
   /** The envelopes matching the filter, newest first (timestamp, then arrival), read in batches. */

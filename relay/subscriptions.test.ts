@@ -55,4 +55,17 @@ describe('SubscriptionRegistry', () => {
     expect(b.got).toEqual(['voice:true']);
     expect(r.remove(b, 'nope')).toBe(false);
   });
+
+  it('matches routing fields alone (wants) and delivers JSON it is given as it is (fanOutJson)', () => {
+    const r = new SubscriptionRegistry();
+    const a = recorder();
+    const routing = { id: msg.id, from: msg.from, to: msg.to, kind: msg.kind, timestamp: msg.timestamp };
+    expect(r.wants(routing)).toBe(false);
+    r.set(a, 'voice', { to: [carol.publicKey], kinds: [1] });
+    expect(r.wants(routing)).toBe(false);
+    r.set(a, 'inbox', { to: [bob.publicKey] });
+    expect(r.wants(routing)).toBe(true);
+    expect(r.fanOutJson(routing, JSON.stringify({ id: msg.id }))).toBe(1);
+    expect(a.got).toEqual(['inbox:true']);
+  });
 });

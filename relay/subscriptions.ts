@@ -3,8 +3,11 @@
 import type { VerifiedMessage } from '../core/envelope.js';
 import type { Filter } from './frames.js';
 
+/** The envelope fields a filter looks at (what a cross-process fan-out notice carries). */
+export type Routing = Pick<VerifiedMessage, 'id' | 'from' | 'to' | 'kind' | 'timestamp'>;
+
 /** True when the envelope passes every condition the filter sets (`limit` is not a condition). */
-export function matchesFilter(msg: VerifiedMessage, f: Filter): boolean {
+export function matchesFilter(msg: Routing, f: Filter): boolean {
   if (f.ids && !f.ids.includes(msg.id)) return false;
   if (f.to && !msg.to.some((k) => f.to!.includes(k))) return false;
   if (f.from && !f.from.includes(msg.from)) return false;
@@ -77,16 +80,39 @@ export class SubscriptionRegistry {
 
   /** Delivers the envelope to every matching subscription once; returns how many. */
   fanOut(message: VerifiedMessage): number {
-    const seen = new Set<Entry>();
+    return this.deliverTo(message, () => JSON.stringify(message));
+  }
+
+  /** Like fanOut, for an envelope already serialised (read back from the store). */
+  fanOutJson(routing: Routing, json: string): number {
+    return this.deliverTo(routing, () => json);
+  }
+
+  /** True when at least one subscription matches (so the envelope is worth reading). */
+  wants(routing: Routing): boolean {
+    return !this.matching(routing).next().done;
+  }
+
+  private deliverTo(routing: Routing, serialise: () => string): number {
     let json: string | undefined;
-    for (const key of [...message.to, message.from]) {
+    let count = 0;
+    for (const entry of this.matching(routing)) {
+      entry.owner.deliver(entry.sub, (json ??= serialise()));
+      count++;
+    }
+    return count;
+  }
+
+  /** Each matching subscription once, looked up by the envelope's recipient and sender keys. */
+  private *matching(routing: Routing): Generator<Entry> {
+    const seen = new Set<Entry>();
+    for (const key of [...routing.to, routing.from]) {
       for (const entry of this.byKey.get(key) ?? []) {
-        if (!seen.has(entry) && matchesFilter(message, entry.filter)) {
+        if (!seen.has(entry) && matchesFilter(routing, entry.filter)) {
           seen.add(entry);
-          entry.owner.deliver(entry.sub, (json ??= JSON.stringify(message)));
+          yield entry;
         }
       }
     }
-    return seen.size;
   }
 }

@@ -8,6 +8,7 @@ import {
   normalizeMnemonic, parseAddress, toHex, utf8, type Rng,
 } from '../core/index.js';
 import type { Db, Queryable } from '../storage/db.js';
+import { userIdentityDocument } from './user-document.js';
 import { ServiceError } from './errors.js';
 import { boxOpen, boxSeal } from './secret-box.js';
 import { DEFAULT_MAILBOXES, mailboxNameHash, sealMailboxName } from './mailbox-names.js';
@@ -128,8 +129,8 @@ export class AccountService {
       const taken = await tx.query('SELECT 1 FROM users WHERE address = $1 OR public_key = $2 UNION ALL SELECT 1 FROM aliases WHERE address = $1', [address, identity.publicKey]);
       if (taken.length > 0) throw new ServiceError('user_exists', `${address} or its key is already in use`);
       const [u] = await tx.query<{ id: number }>(
-        'INSERT INTO users (domain_id, username, address, lnmp_address, public_key) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-        [d[0]!.id, username, address, lnmpAddress.toLowerCase(), identity.publicKey],
+        'INSERT INTO users (domain_id, username, address, lnmp_address, public_key, identity_document) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id',
+        [d[0]!.id, username, address, lnmpAddress.toLowerCase(), identity.publicKey, JSON.stringify(userIdentityDocument(identity.privateKey, lnmpAddress, Date.now(), this.#rng))],
       );
       const userId = u!.id;
       await this.#insertCredential(tx, userId, 'password', null, credential, secret);

@@ -63,6 +63,47 @@ export class ContactService {
     );
   }
 
+  /** The keyed hash the user's contact for `address` is stored under (JMAP makes its Contact id of it). */
+  hashOf(userId: number, address: string): Uint8Array {
+    return this.#hash(userId, address);
+  }
+
+  /** Adds a contact for `address` unless the user has one already (false then). */
+  async add(userId: number, address: string, cls: ContactClass): Promise<boolean> {
+    const rows = await this.#db.query(
+      'INSERT INTO contacts (user_id, address_hash, class) VALUES ($1, $2, $3) ON CONFLICT (user_id, address_hash) DO NOTHING RETURNING user_id',
+      [userId, this.#hash(userId, address), cls],
+    );
+    return rows.length > 0;
+  }
+
+  /** The classes of the user's contacts stored under these hashes, by hex hash (absent ones left out). */
+  async classesOf(userId: number, hashes: readonly Uint8Array[]): Promise<Map<string, ContactClass>> {
+    if (hashes.length === 0) return new Map();
+    const rows = await this.#db.query<{ address_hash: Uint8Array; class: ContactClass }>(
+      'SELECT address_hash, class FROM contacts WHERE user_id = $1 AND address_hash = ANY($2::bytea[])',
+      [userId, hashes.map((h) => Buffer.from(h))],
+    );
+    return new Map(rows.map((r) => [Buffer.from(r.address_hash).toString('hex'), r.class]));
+  }
+
+  /** Changes the class of (or, with undefined, removes) the user's contact stored under `hash`; false when there is none. */
+  async setByHash(userId: number, hash: Uint8Array, cls: ContactClass | undefined): Promise<boolean> {
+    const rows = cls === undefined
+      ? await this.#db.query('DELETE FROM contacts WHERE user_id = $1 AND address_hash = $2 RETURNING user_id', [userId, hash])
+      : await this.#db.query('UPDATE contacts SET class = $3, since = now() WHERE user_id = $1 AND address_hash = $2 RETURNING user_id', [userId, hash, cls]);
+    return rows.length > 0;
+  }
+
+  /** A short value that changes whenever any of the user's contacts does, and says nothing about them (JMAP state). */
+  async version(userId: number): Promise<string> {
+    const [row] = await this.#db.query<{ v: string | null }>(
+      "SELECT md5(string_agg(encode(address_hash, 'hex') || class, ',' ORDER BY address_hash)) AS v FROM contacts WHERE user_id = $1",
+      [userId],
+    );
+    return (row?.v ?? 'none').slice(0, 16);
+  }
+
   async counts(userId: number): Promise<ContactCounts> {
     const rows = await this.#db.query<{ class: ContactClass; n: number | string }>('SELECT class, count(*) AS n FROM contacts WHERE user_id = $1 GROUP BY class', [userId]);
     const counts: ContactCounts = { friend: 0, acquaintance: 0, blocked: 0 };
@@ -73,6 +114,14 @@ export class ContactService {
 
 /** How many contacts of each class a user has (addresses are hashed; they cannot be listed). */
 export type ContactCounts = Record<ContactClass, number>;
+
+/**
+ * The contact entry of an LNMP identity known by its key (an envelope's signer): hashed like
+ * an address, and unlike any address (no `@`).
+ */
+export function keyContact(publicKey: string): string {
+  return `lnmp-key:${publicKey.toLowerCase()}`;
+}
 
 /** Addresses compare case-insensitively, as every mail system in practice treats them. */
 export function normaliseAddress(address: string): string {

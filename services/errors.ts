@@ -21,8 +21,13 @@ export const ServiceErrorCodes = {
   mailbox_exists: 'a mailbox with that name exists',
   mailbox_not_found: 'no such mailbox',
   mailbox_protected: 'the mailbox has a role and cannot be deleted or renamed',
+  mailbox_not_empty: 'the mailbox holds messages',
+  mailbox_role_taken: 'another mailbox has that role',
   invalid_mailbox_name: 'not a valid mailbox name',
   message_not_found: 'no such message',
+  blob_not_found: 'no such blob',
+  message_exists: 'a message already holds that content',
+  not_a_message: 'the content is not an Internet message',
   quota_exceeded: 'the mailbox quota would be exceeded',
   too_large: 'the message is larger than allowed',
   integrity: 'stored data failed its integrity check',
@@ -30,6 +35,7 @@ export const ServiceErrorCodes = {
   postage_not_found: 'no such postage invoice',
   postage_unavailable: 'the Lightning backend cannot take this request now',
   payment_refused: 'the payment was refused',
+  lnmp_unreachable: 'the LNMP identity could not be looked up now; try again later',
 } as const;
 
 export type ServiceErrorCode = keyof typeof ServiceErrorCodes;

@@ -6,7 +6,7 @@ import { ServiceError } from './errors.js';
 /** A gateway secret shorter than this is refused: it is the only thing protecting these keys. */
 export const MIN_GATEWAY_SECRET_BYTES = 32;
 
-export type GatewayKeyPurpose = 'gateway-identity' | 'contacts' | 'outbound-queue' | 'dkim' | 'postage' | 'dev-lightning' | 'mail-import';
+export type GatewayKeyPurpose = 'gateway-identity' | 'contacts' | 'outbound-queue' | 'dkim' | 'postage' | 'dev-lightning' | 'mail-import' | 'vacation';
 
 export function gatewaySubkey(secret: Uint8Array, purpose: GatewayKeyPurpose): Uint8Array {
   if (secret.length < MIN_GATEWAY_SECRET_BYTES) throw new ServiceError('invalid_secret', `the gateway secret needs at least ${MIN_GATEWAY_SECRET_BYTES} bytes`);

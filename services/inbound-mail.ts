@@ -8,6 +8,7 @@ import { createMessage, type Identity, type Rng } from '../core/index.js';
 import { mimeToContent } from '../converters/index.js';
 import type { MessageMeta, MessageService } from './message-service.js';
 import type { DeliveryDecision, PostageGate } from './postage.js';
+import type { VacationService } from './vacation-service.js';
 
 export interface InboundMessage {
   /** The message as stored: trace headers first, then the bytes received, unchanged. */
@@ -32,13 +33,23 @@ export class InboundMail {
   readonly #gateway: Identity;
   readonly #rng: Rng;
   readonly #now: () => number;
+  readonly #vacation: Pick<VacationService, 'arrived'> | undefined;
 
-  constructor(deps: { messages: Pick<MessageService, 'deliver'>; gate: PostageGate; gateway: Identity; rng: Rng; now?: () => number }) {
+  constructor(deps: {
+    messages: Pick<MessageService, 'deliver'>;
+    gate: PostageGate;
+    gateway: Identity;
+    rng: Rng;
+    now?: () => number;
+    /** Answers INBOX deliveries from the Internet while the user's vacation response is on. */
+    vacation?: Pick<VacationService, 'arrived'>;
+  }) {
     this.#messages = deps.messages;
     this.#gate = deps.gate;
     this.#gateway = deps.gateway;
     this.#rng = deps.rng;
     this.#now = deps.now ?? Date.now;
+    this.#vacation = deps.vacation;
   }
 
   /** Delivers to every recipient; one outcome per recipient, in order. Never throws for one recipient's failure. */
@@ -59,6 +70,9 @@ export class InboundMail {
           });
           if (decision.role === 'screener' && this.#gate.screened) {
             await this.#gate.screened({ userId, from: msg.from, fromAuthenticated: msg.fromAuthenticated, decision, message, raw: msg.raw, envelopeFrom: msg.envelopeFrom });
+          }
+          if (decision.role === 'inbox' && msg.envelopeFrom !== undefined && this.#vacation) {
+            await this.#vacation.arrived({ userId, raw: msg.raw, envelopeFrom: msg.envelopeFrom, fromAuthenticated: msg.fromAuthenticated });
           }
           return { userId, ok: true, decision, message };
         } catch (error) {

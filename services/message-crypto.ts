@@ -2,8 +2,9 @@
 // needs no secret to store mail), and under the user's symmetric mailbox key once the user
 // has logged in. Both are bound to the owning user, so a blob cannot be moved to another.
 import {
-  aeadDecrypt, aeadEncrypt, concatBytes, isValidPrivateKey, ecdhX, fromBase64, fromHex, fromUtf8, hkdfSha256, isLnmpError, openMessage, publicKeyOf, utf8, verifyMessage, type Rng,
+  aeadDecrypt, aeadEncrypt, concatBytes, isValidPrivateKey, ecdhX, fromBase64, fromHex, fromUtf8, hkdfSha256, isLnmpError, openMessage, publicKeyOf, utf8, verifyMessage, type Rng, type VerifiedMessage,
 } from '../core/index.js';
+import { receivedLnmpMime } from '../converters/lnmp-mail.js';
 import { headerFields } from '../converters/header-fields.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
 import { ServiceError } from './errors.js';
@@ -12,6 +13,8 @@ export const SEAL_TO_PUBLIC_KEY = 1;
 export const SEAL_MAILBOX_KEY = 2;
 /** Like seal 1, but what is sealed is a signed LNMP envelope whose content carries the MIME. */
 export const SEAL_ENVELOPE = 3;
+/** An LNMP envelope received from another identity, as it arrived (receivedBlobBytes), sealed like seal 1. */
+export const SEAL_RECEIVED = 4;
 
 const blobContext = (userId: number) => `blob:${userId}`;
 
@@ -116,6 +119,8 @@ export function openDelivered(data: Uint8Array, userId: number, privateKey: Uint
 /** What opening and re-sealing blobs needs of an unlocked account (UnlockedAccount has it). */
 export interface BlobKeys {
   readonly privateKey: Uint8Array;
+  /** The owner's address: received LNMP mail without MIME is shown addressed to it. */
+  readonly address?: string;
   subkey(purpose: string): Uint8Array;
 }
 
@@ -128,6 +133,7 @@ export function openBlob(kind: number, data: Uint8Array, userId: number, keys: B
   if (kind === SEAL_MAILBOX_KEY) return boxOpen(keys.subkey('blob'), data, blobContext(userId));
   if (kind === SEAL_TO_PUBLIC_KEY) return openDelivered(data, userId, keys.privateKey, sharedCache);
   if (kind === SEAL_ENVELOPE) return mimeOfEnvelope(openDelivered(data, userId, keys.privateKey, sharedCache), userId, keys.privateKey);
+  if (kind === SEAL_RECEIVED) return mimeOfReceived(openDelivered(data, userId, keys.privateKey, sharedCache), userId, keys);
   throw new ServiceError('integrity', `unknown blob seal ${kind}`);
 }
 
@@ -151,6 +157,35 @@ function mimeOfEnvelope(json: Uint8Array, userId: number, privateKey: Uint8Array
     return fromBase64(content.mime);
   } catch (cause) {
     if (isLnmpError(cause)) throw new ServiceError('integrity', `envelope blob of user ${userId} does not open: ${cause.message}`, { cause });
+    throw cause;
+  }
+}
+
+/** What a seal-4 blob holds: the envelope as received and the gateway that verified it. */
+export interface ReceivedBlob {
+  readonly authservId: string;
+  readonly envelope: VerifiedMessage;
+}
+
+export function receivedBlobBytes(blob: ReceivedBlob): Uint8Array {
+  return utf8(JSON.stringify({ authservId: blob.authservId, envelope: blob.envelope }));
+}
+
+/** The MIME view of a received LNMP envelope (converters/lnmp-mail.ts), after verifying it again. */
+function mimeOfReceived(json: Uint8Array, userId: number, keys: BlobKeys): Uint8Array {
+  let parsed: { authservId?: unknown; envelope?: unknown };
+  try {
+    parsed = JSON.parse(fromUtf8(json)) as typeof parsed;
+  } catch (cause) {
+    throw new ServiceError('integrity', `received envelope of user ${userId} is not JSON`, { cause });
+  }
+  const verified = verifyMessage(parsed.envelope);
+  if (!verified.ok || typeof parsed.authservId !== 'string') throw new ServiceError('integrity', `received envelope of user ${userId}: ${verified.ok ? 'no authserv-id' : verified.error.message}`);
+  try {
+    const content = openMessage(verified.message, keys.privateKey);
+    return receivedLnmpMime(content, verified.message, { authservId: parsed.authservId, recipient: keys.address ?? 'undisclosed-recipients@lnmp.invalid' });
+  } catch (cause) {
+    if (isLnmpError(cause)) throw new ServiceError('integrity', `received envelope of user ${userId} does not open: ${cause.message}`, { cause });
     throw cause;
   }
 }

@@ -8,7 +8,8 @@ import { ServiceError } from './errors.js';
 import { destroyedRow, nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeEvent, type ChangeRow, type ChangeSink } from './journal.js';
 import { releaseSpace } from './mailbox-service.js';
 import type { MailboxRole } from './mailbox-names.js';
-import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_ENVELOPE, SEAL_MAILBOX_KEY, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
+import { signMissingDocument } from './user-document.js';
+import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_ENVELOPE, SEAL_MAILBOX_KEY, SEAL_RECEIVED, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 import { DeliveryBatcher } from './delivery-batcher.js';
 import { assignThread, assignThreads } from './threading.js';
@@ -58,6 +59,8 @@ export interface EmailJournalRow {
   modseq: number;
   blobId: number | null;
   createdModseq: number | null;
+  /** The mailbox the removed row was in. */
+  mailboxId: number | null;
 }
 
 interface MetaRow {
@@ -177,7 +180,8 @@ export class MessageService {
       userId: number;
       target: { role: MailboxRole } | { id: number };
       raw: Uint8Array;
-      envelope: (recipientPublicKey: string) => VerifiedMessage;
+      /** The envelope to seal (seal 3), or an LNMP envelope as received (seal 4: `raw` is receivedBlobBytes, its size provisional until unlock). */
+      envelope: ((recipientPublicKey: string) => VerifiedMessage) | { received: true };
       flags?: string[];
       internalDate: Date;
     },
@@ -187,13 +191,15 @@ export class MessageService {
     const flags = checkFlags(input.flags ?? []);
     const { userId, raw } = input;
     const publicKey = await this.#publicKey(userId);
-    const sealed = this.#sealer.seal(publicKey, userId, utf8(JSON.stringify(input.envelope(publicKey))));
+    const received = typeof input.envelope !== 'function';
+    const seal = received ? SEAL_RECEIVED : SEAL_ENVELOPE;
+    const sealed = this.#sealer.seal(publicKey, userId, typeof input.envelope === 'function' ? utf8(JSON.stringify(input.envelope(publicKey))) : raw);
     const result = await this.#db.transaction(async (tx) => {
       if (!(await claim(tx))) return undefined;
       const modseq = await nextModseq(tx, userId);
       await chargeQuota(tx, userId, raw.length);
       const mb = await allocateUids(tx, userId, input.target, 1, modseq);
-      const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, SEAL_ENVELOPE, sealed, raw.length]);
+      const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, seal, sealed, raw.length]);
       const [row] = await tx.query<MetaRow>(
         `INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
          SELECT id, $1, $2, $3, $4, $4, $5, $6, $7, id, $8 FROM (SELECT nextval('messages_id_seq')::int8 AS id) AS n
@@ -206,8 +212,8 @@ export class MessageService {
     return result;
   }
 
-  /** APPEND: the client's message, stored under the mailbox key, threaded at once. */
-  async append(account: UnlockedAccount, mailboxId: number, raw: Uint8Array, opts: { flags?: string[]; internalDate?: Date } = {}): Promise<MessageMeta> {
+  /** APPEND: the client's message, stored under the mailbox key, threaded at once. Returns the row and its blob (the JMAP Email). */
+  async append(account: UnlockedAccount, mailboxId: number, raw: Uint8Array, opts: { flags?: string[]; internalDate?: Date } = {}): Promise<MessageMeta & { blobId: number }> {
     checkSize(raw);
     const flags = checkFlags(opts.flags ?? []);
     const sealed = sealWithMailboxKey(account, account.userId, raw, this.#rng);
@@ -225,7 +231,7 @@ export class MessageService {
          VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
         [id, userId, mb.id, mb.firstUid, modseq, flags, opts.internalDate ?? new Date(this.#now()), raw.length, threadId, blob!.id],
       );
-      return meta(row!);
+      return { ...meta(row!), blobId: blob!.id };
     });
     await this.#sink.publish({ userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
     return result;
@@ -240,6 +246,8 @@ export class MessageService {
   async rewrapPending(account: UnlockedAccount, batch = REWRAP_BATCH): Promise<number> {
     // Imported mail waiting for its named folder becomes ordinary pending mail first.
     for (const event of await materialiseImports(this.#db, account, this.#rng)) await this.#sink.publish(event);
+    // Accounts created before identity documents existed get theirs while the key is at hand.
+    await signMissingDocument(this.#db, account, this.#now(), this.#rng);
     let total = 0;
     for (;;) {
       const done = await this.#db.transaction((tx) => this.#rewrapBatch(tx, account, batch));
@@ -249,10 +257,20 @@ export class MessageService {
     return total;
   }
 
+  /**
+   * For a session that is open while mail arrives: when a received LNMP envelope waits (seal 4,
+   * whose size is provisional), re-wraps what is pending so it is shown with its exact size at
+   * once. One index probe when none waits; other pending mail keeps waiting for the next login.
+   */
+  async rewrapArrivals(account: UnlockedAccount): Promise<void> {
+    const [pending] = await this.#db.query('SELECT 1 FROM blobs WHERE user_id = $1 AND seal = 4 AND NOT quarantined LIMIT 1', [account.userId]);
+    if (pending) await this.rewrapPending(account);
+  }
+
   /** One batch in one transaction: decrypt and re-seal in memory, then a handful of bulk statements. */
   async #rewrapBatch(tx: Queryable, account: UnlockedAccount, batch: number): Promise<number> {
-    const picked = await tx.query<{ id: number; seal: number; data: Uint8Array }>(
-      'SELECT id, seal, data FROM blobs WHERE user_id = $1 AND seal IN (1, 3) AND NOT quarantined ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
+    const picked = await tx.query<{ id: number; seal: number; data: Uint8Array; size: number | string }>(
+      'SELECT id, seal, data, size FROM blobs WHERE user_id = $1 AND seal IN (1, 3, 4) AND NOT quarantined ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
       [account.userId, batch],
     );
     if (picked.length === 0) return 0;
@@ -275,9 +293,10 @@ export class MessageService {
     const raws = good.map((o) => o.raw);
     if (blobs.length === 0) return picked.length;
     await tx.query(
-      'UPDATE blobs SET seal = 2, data = v.data FROM unnest($2::int8[], $3::bytea[]) AS v(id, data) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal IN (1, 3)',
-      [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account, account.userId, raw, this.#rng))],
+      'UPDATE blobs SET seal = 2, data = v.data, size = v.size FROM unnest($2::int8[], $3::bytea[], $4::int8[]) AS v(id, data, size) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal IN (1, 3, 4)',
+      [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account, account.userId, raw, this.#rng)), raws.map((raw) => raw.length)],
     );
+    await fixReceivedSizes(tx, account.userId, good.filter((o) => o.blob.seal === SEAL_RECEIVED).map((o) => ({ blobId: o.blob.id, size: o.raw.length })));
     const msgs = await tx.query<{ id: number; mailbox_id: number; uid: number; blob_id: number }>(
       'SELECT id, mailbox_id, uid, blob_id FROM messages WHERE user_id = $1 AND blob_id = ANY($2::int8[]) ORDER BY id',
       [account.userId, blobs.map((b) => b.id)],
@@ -463,6 +482,27 @@ export class MessageService {
   }
 
   /**
+   * One page of the user's Emails (blob ids) by internal date, ties by blob id, in one mailbox
+   * or all, and on request how many there are: JMAP Email/query without reading every row.
+   * Copies of a blob share its date, so each blob is one (blob, date) pair.
+   */
+  async emailPage(
+    account: UnlockedAccount, opts: { mailboxId?: number; ascending: boolean; offset: number; limit: number; withTotal?: boolean },
+  ): Promise<{ blobIds: number[]; total?: number }> {
+    const params: unknown[] = [account.userId];
+    const where = `user_id = $1${opts.mailboxId === undefined ? '' : ` AND mailbox_id = $${params.push(opts.mailboxId)}`}`;
+    const dir = opts.ascending ? 'ASC' : 'DESC';
+    const [page, count] = await Promise.all([
+      opts.limit === 0 ? [] : this.#db.query<{ blob_id: number }>(
+        `SELECT DISTINCT blob_id, internal_date FROM messages WHERE ${where} ORDER BY internal_date ${dir}, blob_id ${dir} LIMIT ${opts.limit | 0} OFFSET ${opts.offset | 0}`,
+        params,
+      ),
+      opts.withTotal ? this.#db.query<{ n: number }>(`SELECT count(DISTINCT blob_id)::int AS n FROM messages WHERE ${where}`, params) : undefined,
+    ]);
+    return { blobIds: page.map((r) => r.blob_id), ...(count ? { total: count[0]!.n } : {}) };
+  }
+
+  /**
    * Message rows with their blob (JMAP Emails), in the user's mailboxes: of some blobs, of some
    * threads, of one mailbox, or all. Ordered by blob, mailbox and UID.
    */
@@ -503,14 +543,14 @@ export class MessageService {
         ORDER BY modseq, id`,
       [account.userId, since],
     );
-    const journal = await this.#db.query<{ modseq: number; blob_id: number | null; created_modseq: number | null }>(
-      "SELECT modseq, blob_id, created_modseq FROM changes WHERE user_id = $1 AND kind = 'email' AND op = 'destroyed' AND modseq > $2 ORDER BY modseq, id",
+    const journal = await this.#db.query<{ modseq: number; blob_id: number | null; created_modseq: number | null; mailbox_id: number | null }>(
+      "SELECT modseq, blob_id, created_modseq, mailbox_id FROM changes WHERE user_id = $1 AND kind = 'email' AND op = 'destroyed' AND modseq > $2 ORDER BY modseq, id",
       [account.userId, since],
     );
     return {
       modseq: u!.modseq,
       rows: rows.map((r) => ({ ...meta(r), blobId: r.blob_id, createdModseq: r.created_modseq })),
-      journal: journal.map((j) => ({ modseq: j.modseq, blobId: j.blob_id, createdModseq: j.created_modseq })),
+      journal: journal.map((j) => ({ modseq: j.modseq, blobId: j.blob_id, createdModseq: j.created_modseq, mailboxId: j.mailbox_id })),
     };
   }
 
@@ -589,16 +629,23 @@ export class MessageService {
   }
 
   async #documents(account: UnlockedAccount, mailboxId: number): Promise<Array<{ uid: number; doc: SearchDoc }>> {
+    const index = await this.#db.query<{ uid: number; blob_id: number }>('SELECT uid, blob_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 ORDER BY uid', [account.userId, mailboxId]);
+    const docs = await this.searchDocuments(account, index.map((m) => m.blob_id));
+    return index.filter((m) => docs.has(m.blob_id)).map((m) => ({ uid: m.uid, doc: docs.get(m.blob_id)! }));
+  }
+
+  /** The search documents of some of the user's blobs (JMAP Email/query), from the session's cache; blobs that are gone are left out. */
+  async searchDocuments(account: UnlockedAccount, blobIds: readonly number[]): Promise<Map<number, SearchDoc>> {
     let cache = this.#searchCache.get(account);
     if (!cache) this.#searchCache.set(account, (cache = new Map()));
-    const index = await this.#db.query<{ uid: number; blob_id: number }>('SELECT uid, blob_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 ORDER BY uid', [account.userId, mailboxId]);
-    const missing = index.filter((m) => !cache!.has(m.blob_id)).map((m) => m.blob_id);
+    const missing = [...new Set(blobIds.filter((id) => !cache!.has(id)))];
     if (missing.length > 0) {
       const blobs = await this.#db.query<{ id: number; seal: number; data: Uint8Array }>('SELECT id, seal, data FROM blobs WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, missing]);
       const shared = new Map<string, Uint8Array>();
       for (const b of blobs) cache.set(b.id, toSearchDoc(openBlob(b.seal, b.data, account.userId, account, shared)));
+      for (const k of shared.values()) k.fill(0);
     }
-    return index.filter((m) => cache!.has(m.blob_id)).map((m) => ({ uid: m.uid, doc: cache!.get(m.blob_id)! }));
+    return new Map(blobIds.flatMap((id) => (cache!.has(id) ? [[id, cache!.get(id)!] as const] : [])));
   }
 }
 
@@ -607,7 +654,23 @@ function checkSize(raw: Uint8Array): void {
   if (raw.length > MAX_MESSAGE_BYTES) throw new ServiceError('too_large', `messages are limited to ${MAX_MESSAGE_BYTES} bytes`);
 }
 
-async function chargeQuota(tx: Queryable, userId: number, bytes: number): Promise<void> {
+/**
+ * A received LNMP envelope's MIME view is known only once opened: its messages take the exact
+ * size, and the quota the difference from the provisional one (the envelope's).
+ */
+async function fixReceivedSizes(tx: Queryable, userId: number, blobs: ReadonlyArray<{ blobId: number; size: number }>): Promise<void> {
+  if (blobs.length === 0) return;
+  // The CTEs read the sizes as they were before the UPDATE (one snapshot).
+  await tx.query(
+    `WITH v AS (SELECT * FROM unnest($2::int8[], $3::int8[]) AS v(blob_id, size)),
+     old AS (SELECT v.size - m.size AS delta FROM messages m JOIN v ON m.blob_id = v.blob_id WHERE m.user_id = $1),
+     upd AS (UPDATE messages m SET size = v.size FROM v WHERE m.user_id = $1 AND m.blob_id = v.blob_id RETURNING m.id)
+     UPDATE users SET used_bytes = greatest(used_bytes + (SELECT coalesce(sum(delta), 0) FROM old), 0) WHERE id = $1`,
+    [userId, blobs.map((b) => b.blobId), blobs.map((b) => b.size)],
+  );
+}
+
+export async function chargeQuota(tx: Queryable, userId: number, bytes: number): Promise<void> {
   const rows = await tx.query('UPDATE users SET used_bytes = used_bytes + $2 WHERE id = $1 AND used_bytes + $2 <= quota_bytes RETURNING id', [userId, bytes]);
   if (rows.length === 0) throw new ServiceError('quota_exceeded');
 }
@@ -652,7 +715,7 @@ async function copyRows(
 }
 
 /** Reserves `count` UIDs in a mailbox of the user (row lock: concurrent appends get increasing UIDs). */
-async function allocateUids(tx: Queryable, userId: number, target: { role: MailboxRole } | { id: number }, count: number, modseq: number): Promise<{ id: number; firstUid: number }> {
+export async function allocateUids(tx: Queryable, userId: number, target: { role: MailboxRole } | { id: number }, count: number, modseq: number): Promise<{ id: number; firstUid: number }> {
   const byRole = 'role' in target;
   const rows = await tx.query<{ id: number; first_uid: number }>(
     `UPDATE mailboxes SET uidnext = uidnext + $3, highestmodseq = $4 WHERE user_id = $1 AND ${byRole ? 'role = $2' : 'id = $2'} RETURNING id, uidnext - $3 AS first_uid`,

@@ -58,7 +58,7 @@ export async function loadPolicy(q: Queryable, userId: number, defaults: PolicyD
 /** Sets (or with null, resets to the default) the given settings of a user. */
 export async function savePolicy(q: Queryable, userId: number, patch: PolicyPatch): Promise<void> {
   const keys = (Object.keys(patch) as Array<keyof PostagePolicy>).filter((k) => k in COLUMNS && patch[k] !== undefined);
-  for (const key of keys) checkSetting(key, patch[key]);
+  for (const key of keys) checkPolicySetting(key, patch[key]);
   if (keys.length === 0) return;
   const columns = keys.map((k) => COLUMNS[k]);
   await q.query(
@@ -68,7 +68,8 @@ export async function savePolicy(q: Queryable, userId: number, patch: PolicyPatc
   );
 }
 
-function checkSetting(key: keyof PostagePolicy, value: unknown): void {
+/** Refuses a value a setting cannot take (null: back to the default). @throws ServiceError invalid_argument naming the setting */
+export function checkPolicySetting(key: keyof PostagePolicy, value: unknown): void {
   if (value === null) return;
   if (key === 'refundOnReply' || key === 'autoReply') {
     if (typeof value !== 'boolean') throw new ServiceError('invalid_argument', `${key}: expected true or false`);

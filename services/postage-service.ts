@@ -10,7 +10,7 @@
 // Moving a Screener message out (to the INBOX) approves the sender as a friend, free.
 // Every state change is recorded in postage_events.
 import { EventEmitter } from 'node:events';
-import { fromHex, fromUtf8, paymentHashOf, toHex, utf8, type Rng } from '../core/index.js';
+import { fromHex, fromUtf8, paymentHashOf, postageDescription, toHex, utf8, type PostageBinding, type Rng } from '../core/index.js';
 import { autoReplyBlock, buildPostageReply, repliedTo, type RepliedTo } from '../converters/postage-reply.js';
 import type { InvoiceStatus, LightningBackend } from '../lightning/backend.js';
 import { LightningError } from '../lightning/errors.js';
@@ -18,13 +18,15 @@ import type { Db, Queryable } from '../storage/db.js';
 import type { ContactService } from './contact-service.js';
 import { ServiceError } from './errors.js';
 import { gatewaySubkey } from './gateway-keys.js';
-import type { MessageService } from './message-service.js';
+import type { MessageMeta, MessageService } from './message-service.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { DeliveryDecision, DeliveryRequest, PostageGate, ScreenedDelivery } from './postage.js';
 import { loadPolicy, num, priceFor, savePolicy, type PolicyDefaults, type PolicyPatch, type PostagePolicy } from './postage-policy.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
-import { listCases, type PostageCase } from './postage-cases.js';
-import { verdictFor, type CaseState, type Verdict } from './postage-verdict.js';
+import { casesVersion, findCaseIds, findCases, listCases, type CaseFilter, type CaseView, type PostageCase } from './postage-cases.js';
+import { applyMailboxStep, type DecisionMessages } from './postage-mailbox.js';
+import { decisionFor, verdictFor, type CaseState, type Decision, type Verdict } from './postage-verdict.js';
+import type { UnlockedAccount } from './unlocked-account.js';
 
 
 export interface PostageSettings extends PolicyDefaults {
@@ -75,7 +77,7 @@ export interface PostageDeps {
   readonly rng: Rng;
   readonly settings: PostageSettings;
   readonly contacts: Pick<ContactService, 'classify' | 'addFriends' | 'addAcquaintance'>;
-  readonly messages: Pick<MessageService, 'moveBlob' | 'announce'>;
+  readonly messages: Pick<MessageService, 'moveBlob' | 'announce'> & DecisionMessages;
   readonly queue: Pick<OutboundQueue, 'enqueue'>;
   /** Wakes the outbound worker after an auto-reply was queued. */
   readonly onQueued?: () => void;
@@ -89,6 +91,15 @@ export interface PostageDeps {
   /** Called for each invoice the backend could not create (metrics). */
   readonly onInvoiceFailure?: () => void;
   readonly now?: () => number;
+}
+
+/** A hold invoice made for an LNMP envelope before it is stored (preimage hex, kept sealed in its case). */
+export interface PreparedInvoice {
+  readonly preimage: string;
+  readonly paymentHash: string;
+  readonly amountSats: number;
+  readonly bolt11: string;
+  readonly expiresAt: number;
 }
 
 interface Details {
@@ -274,6 +285,56 @@ export class PostageService implements PostageGate {
     this.#watchInvoice(row.payment_hash!);
     this.#emit(row.public_id!);
     return true;
+  }
+
+  // ---- LNMP mail (services/lnmp-inbound.ts) ------------------------------------------------
+
+  /**
+   * The hold invoice for a stranger's LNMP envelope, bound to it (core postageDescription of
+   * sender key, recipient key, payload digest), made before anything is stored: when the node
+   * cannot make it, the envelope is refused (`postage_unavailable`) and its sender retries.
+   */
+  async prepareLnmpInvoice(binding: PostageBinding, amountSats: number): Promise<PreparedInvoice> {
+    const preimage = this.#d.rng(32);
+    const paymentHash = paymentHashOf(preimage);
+    try {
+      const created = await this.#d.backend.createHoldInvoice({ paymentHash, amountSats, description: postageDescription(binding), expirySeconds: this.#d.settings.invoiceExpiryMinutes * 60 });
+      return { preimage: toHex(preimage), paymentHash, amountSats, bolt11: created.bolt11, expiresAt: created.expiresAt };
+    } catch (err) {
+      this.#d.onInvoiceFailure?.();
+      throw new ServiceError('postage_unavailable', 'the postage invoice could not be created now', { cause: err });
+    } finally {
+      preimage.fill(0);
+    }
+  }
+
+  /** Withdraws a prepared invoice whose envelope was not stored after all (a duplicate). */
+  async withdrawPrepared(prepared: PreparedInvoice): Promise<void> {
+    await this.#cancelQuietly(prepared.paymentHash);
+  }
+
+  /**
+   * Opens the case of an LNMP envelope stored in the Screener with its prepared invoice: `open`
+   * at once (no auto-reply: the invoice goes back through the relay). From here the hold flow
+   * is the one of SMTP mail. Returns the pay page URL.
+   */
+  async openLnmpCase(input: { userId: number; message: MessageMeta; sender: string; prepared: PreparedInvoice; priority: boolean }): Promise<string> {
+    const { userId, message, sender, prepared } = input;
+    const recipient = await userAddress(this.#d.db, userId);
+    const details: Details = { sender, replyTo: undefined, recipient, original: { subject: '', messageId: undefined, references: [] }, preimage: prepared.preimage };
+    const publicId = Buffer.from(this.#d.rng(16)).toString('base64url');
+    await this.#d.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ id: number }>(
+        `INSERT INTO postage (user_id, message_id, blob_id, state, amount_sats, priority, payment_hash, public_id, details, bolt11, expires_at, next_attempt)
+         SELECT $1, $2, blob_id, 'open', $3, $4, $5, $6, $7, $8, $9, $10 FROM messages WHERE id = $2 AND user_id = $1 RETURNING id`,
+        [userId, message.id, prepared.amountSats, input.priority, prepared.paymentHash, publicId, this.#seal(userId, details), prepared.bolt11, new Date(prepared.expiresAt), new Date(this.#now() + PostageLimits.lookupIntervalMs)],
+      );
+      if (!row) throw new ServiceError('message_not_found', 'the held envelope is gone');
+      await recordEvent(tx, row.id, 'open', 'LNMP envelope held; invoice sent through the relay');
+    });
+    this.#watchInvoice(prepared.paymentHash);
+    this.#d.log?.info('postage requested', { amountSats: prepared.amountSats, via: 'lnmp' });
+    return this.#d.payUrl(publicId);
   }
 
   /** Subscribes to an invoice's state changes at the backend (payments arrive here first). */
@@ -535,6 +596,49 @@ export class PostageService implements PostageGate {
 
   #emit(publicId: string | null): void {
     if (publicId !== null) this.#changes.emit(publicId);
+  }
+
+  // ---- The user's own clients (JMAP): cases and decisions --------------------------------
+
+  /** The user's cases matching `filter`, as their own clients see them (the owner may read the sealed sender). */
+  async caseViews(userId: number, filter: CaseFilter = {}): Promise<CaseView[]> {
+    const records = await findCases(this.#d.db, userId, filter);
+    return records.map(({ userId: owner, publicId, details, ...r }) => ({
+      ...r,
+      sender: details === null ? undefined : this.#open_({ user_id: owner, details }).sender,
+      payUrl: publicId === undefined ? undefined : this.#d.payUrl(publicId),
+    }));
+  }
+
+  caseIds(userId: number, filter: CaseFilter = {}): Promise<number[]> {
+    return findCaseIds(this.#d.db, userId, filter);
+  }
+
+  /** Changes whenever any of the user's cases does (JMAP state of Postage). */
+  casesVersion(userId: number): Promise<number> {
+    return casesVersion(this.#d.db, userId);
+  }
+
+  /**
+   * The recipient decides a case by hand: the mailbox change a mail client would make for it
+   * (decisionFor), then the verdict that change leads to, applied at once with its own reason.
+   * Should the Lightning node fail, the mailbox change stands and a later reconcile pass
+   * completes the decision. Returns the case as it is afterwards.
+   * @throws ServiceError postage_not_found (no such case of this user), invalid_argument (already decided)
+   */
+  async decideCase(account: UnlockedAccount, caseId: number, decision: Decision): Promise<CaseView> {
+    const [row] = await this.#d.db.query<CaseRow & { blob_id: number | string | null }>(`SELECT ${CASE_COLUMNS}, blob_id FROM postage WHERE id = $1 AND user_id = $2`, [caseId, account.userId]);
+    if (!row) throw new ServiceError('postage_not_found', 'no such postage case');
+    const step = decisionFor(row.state, decision);
+    if (!step) throw new ServiceError('invalid_argument', `the case is ${row.state}: nothing is left to decide`);
+    if (row.blob_id !== null) await applyMailboxStep(this.#d.db, this.#d.messages, account, Number(row.blob_id), step.mailbox);
+    try {
+      await this.#apply(row, step.verdict);
+    } catch (err) {
+      this.#d.log?.warn('postage decision not completed; will retry', { case: row.id, action: step.verdict.action, err });
+    }
+    const [view] = await this.caseViews(account.userId, { ids: [caseId] });
+    return view!;
   }
 
   // ---- Policy and audit ------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // What happens to a postage case given its message's state: the rules of the hold flow,
 // walked one by one (services/postage-service.ts verdictFor).
 import { describe, expect, it } from 'vitest';
-import { verdictFor, type CaseState } from './postage-verdict.js';
+import { decisionFor, verdictFor, type CaseState } from './postage-verdict.js';
 
 const NOW = 1_000_000;
 const opts = { now: NOW, refundOnReply: false, defaultAction: 'settle' as const };
@@ -36,5 +36,18 @@ describe('verdictFor', () => {
 
   it('does nothing for finished cases', () => {
     for (const state of ['settled', 'canceled', 'expired', 'approved', 'pending'] as const) expect(verdictFor(c(state), gone, opts)).toEqual({ action: 'none' });
+  });
+
+  it('decides by hand what the mailbox change it makes would decide: read → settle, Trash → cancel or decline, out of the Screener → approve', () => {
+    const after = { seen: { ...inInbox, seen: true }, inbox: inInbox, trash: gone } as const;
+    for (const state of ['screened', 'open', 'held'] as const) {
+      for (const decision of ['accept', 'reject'] as const) {
+        const d = decisionFor(state, decision)!;
+        expect(verdictFor(c(state, { expiresAt: NOW + 1, settleBy: NOW + 1 }), after[d.mailbox], opts).action, `${state} ${decision}`).toBe(d.verdict.action);
+      }
+    }
+    expect(decisionFor('pending', 'accept')).toEqual({ mailbox: 'inbox', verdict: { action: 'approve', reason: 'approved by the recipient' } });
+    expect(decisionFor('held', 'reject')).toEqual({ mailbox: 'trash', verdict: { action: 'cancel', reason: 'rejected by the recipient' } });
+    for (const state of ['settled', 'canceled', 'expired', 'approved'] as const) expect(decisionFor(state, 'accept')).toBeUndefined();
   });
 });

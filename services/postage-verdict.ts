@@ -42,3 +42,23 @@ export function verdictFor(
   return { action: 'none' };
 }
 
+
+/** A recipient's explicit decision on a case (JMAP Postage/set): keep and pay, or refuse. */
+export type Decision = 'accept' | 'reject';
+
+/**
+ * What a decision does: the mailbox change that expresses it, the one the user could make
+ * over IMAP (read the message; move it out of the Screener; put it in the Trash), so that
+ * verdictFor reads the mailbox as agreeing; and the verdict applied at once. Undefined for
+ * a case that is already decided.
+ */
+export function decisionFor(state: CaseState, decision: Decision): { mailbox: 'seen' | 'inbox' | 'trash'; verdict: Exclude<Verdict, { action: 'none' }> } | undefined {
+  const accept = decision === 'accept';
+  if (state === 'held') {
+    return accept ? { mailbox: 'seen', verdict: { action: 'settle', reason: 'accepted by the recipient' } } : { mailbox: 'trash', verdict: { action: 'cancel', reason: 'rejected by the recipient' } };
+  }
+  if (state === 'screened' || state === 'pending' || state === 'open') {
+    return accept ? { mailbox: 'inbox', verdict: { action: 'approve', reason: 'approved by the recipient' } } : { mailbox: 'trash', verdict: { action: 'decline', reason: 'rejected by the recipient' } };
+  }
+  return undefined;
+}

@@ -7,14 +7,19 @@ import { isLnmpAddress } from '../core/index.js';
 import type { Db } from '../storage/db.js';
 import type { AccountService } from './account-service.js';
 import type { ContactService } from './contact-service.js';
-import { ServiceError } from './errors.js';
+import { isServiceError, ServiceError } from './errors.js';
+import { keyContact } from './contact-service.js';
+import type { LnmpOutbound } from './lnmp-outbound.js';
+import type { ResolvedIdentity } from './lnmp-directory.js';
 import type { InboundMail, InboundOutcome } from './inbound-mail.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 
 export type RecipientRoute =
   | { readonly kind: 'local'; readonly address: string; readonly userId: number }
-  | { readonly kind: 'lnmp' | 'smtp'; readonly address: string };
+  /** `identity`: looked up when the gateway speaks LNMP (LnmpOutbound); else queued for later. */
+  | { readonly kind: 'lnmp'; readonly address: string; readonly identity?: ResolvedIdentity }
+  | { readonly kind: 'smtp'; readonly address: string };
 
 export interface SubmissionResult {
   readonly local: InboundOutcome[];
@@ -29,8 +34,11 @@ export class SubmissionService {
   readonly #contacts: Pick<ContactService, 'addFriends'>;
   readonly #queue: Pick<OutboundQueue, 'enqueue'>;
   readonly #onQueued: () => void;
+  readonly #lnmp: LnmpOutbound | undefined;
 
   constructor(deps: {
+    /** Mail to LNMP identities goes out as LNMP through relays (else it is queued like SMTP). */
+    lnmp?: LnmpOutbound;
     db: Db;
     accounts: Pick<AccountService, 'resolveAddress' | 'isHostedDomain'>;
     inbound: Pick<InboundMail, 'deliver'>;
@@ -45,6 +53,7 @@ export class SubmissionService {
     this.#contacts = deps.contacts;
     this.#queue = deps.queue;
     this.#onQueued = deps.onQueued ?? (() => {});
+    this.#lnmp = deps.lnmp;
   }
 
   /**
@@ -57,7 +66,15 @@ export class SubmissionService {
     const at = address.lastIndexOf('@');
     if (at <= 0 || at === address.length - 1) throw new ServiceError('invalid_address', `"${address}" is not an address`);
     if (await this.#accounts.isHostedDomain(address.slice(at + 1))) throw new ServiceError('user_not_found', `no user ${address} here`);
-    return { kind: isLnmpAddress(address) ? 'lnmp' : 'smtp', address };
+    if (!this.#lnmp) return { kind: isLnmpAddress(address) ? 'lnmp' : 'smtp', address };
+    if (isLnmpAddress(address)) return { kind: 'lnmp', address, identity: await this.#lnmp.resolve(address) };
+    // A plain address whose domain's LNMP document names the user is reached over LNMP too.
+    try {
+      return { kind: 'lnmp', address, identity: await this.#lnmp.resolve(address) };
+    } catch (err) {
+      if (isServiceError(err, 'user_not_found') || isServiceError(err, 'lnmp_unreachable') || isServiceError(err, 'invalid_address')) return { kind: 'smtp', address };
+      throw err;
+    }
   }
 
   /** Throws `sender_not_owned` unless `address` is the user's address, LNMP address or alias. */
@@ -83,12 +100,17 @@ export class SubmissionService {
     const local = userIds.length === 0 ? [] : await this.#inbound.deliver({ raw: input.raw, userIds, from: input.from, fromAuthenticated: true, signer: input.account });
     const failure = local.find((o) => !o.ok && isTemporary(o.error)) ?? local.find((o) => !o.ok);
     if (failure && !failure.ok) throw failure.error;
-    const remote = input.recipients.flatMap((r) => (r.kind === 'local' ? [] : [{ transport: r.kind, address: r.address }]));
-    const friends = input.recipients.map((r) => r.address);
+    const identities = input.recipients.flatMap((r) => (r.kind === 'lnmp' && r.identity ? [r.identity] : []));
+    const envelopes = this.#lnmp ? await this.#lnmp.prepare(input.account, input.raw, identities) : [];
+    const remote = input.recipients.flatMap((r) => (r.kind === 'local' || (r.kind === 'lnmp' && r.identity) ? [] : [{ transport: r.kind, address: r.address }]));
+    // Replies come signed by the recipient's key: the key is a friend too.
+    const friends = [...input.recipients.map((r) => r.address), ...identities.map((i) => keyContact(i.publicKey))];
     const queuedId = await this.#db.transaction(async (tx) => {
       await this.#contacts.addFriends(input.account.userId, friends, tx);
+      if (envelopes.length > 0) await this.#lnmp!.enqueue(tx, envelopes);
       return remote.length === 0 ? undefined : this.#queue.enqueue(tx, { userId: input.account.userId, envelopeFrom: input.envelopeFrom, raw: input.raw, recipients: remote });
     });
+    if (envelopes.length > 0) this.#lnmp!.queued();
     if (queuedId !== undefined) this.#onQueued();
     return { local, queuedId };
   }

@@ -215,7 +215,7 @@ function parsePayload(message: string, userId: number): ParsedEvent {
 }
 
 /** Connects one connection; rejects with the socket's own error rather than ioredis's "Connection is closed.". */
-async function connectOne(connection: Redis): Promise<void> {
+export async function connectOne(connection: Redis): Promise<void> {
   let firstError: Error | undefined;
   const remember = (err: Error): void => {
     firstError ??= err;
@@ -231,7 +231,7 @@ async function connectOne(connection: Redis): Promise<void> {
 }
 
 /** QUIT when connected (lets pending replies arrive); otherwise just drop the socket and any reconnect timer. */
-async function quit(connection: Redis): Promise<void> {
+export async function quit(connection: Redis): Promise<void> {
   if (connection.status !== 'ready') {
     connection.disconnect();
     return;

@@ -8,7 +8,7 @@ import type { Router } from './router.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { autodiscoverRoutes } from './routes/autodiscover.js';
 import { healthzRoute } from './routes/healthz.js';
-import { lnmpIdentityRoute } from './routes/lnmp-identity.js';
+import { lnmpIdentityRoute, lnmpUserRoute, type UserDocuments } from './routes/lnmp-identity.js';
 import { metricsRoute, type MetricsSource } from './routes/metrics.js';
 import { readyzRoute, type ReadinessChecks } from './routes/readyz.js';
 import { mobileconfigRoute } from './routes/mobileconfig.js';
@@ -21,6 +21,8 @@ export interface HttpDependencies {
   readonly setup: ClientSetup;
   /** The gateway's signed identity document, once loaded (served at /.well-known/lnmp). */
   readonly identityDocument?: () => IdentityDocument | undefined;
+  /** Hosted users' signed identity documents (/.well-known/lnmp/users/:domain/:username). */
+  readonly userDocuments?: UserDocuments;
   /** The JMAP session and API routes, when the gateway serves JMAP. */
   readonly jmap?: JmapDependencies;
   /** The postage pay page (/pay/:id); its dev-pay button only with devMode. */
@@ -41,6 +43,7 @@ export function createGatewayRouter(deps: HttpDependencies): Router {
     mtaStsRoute(deps.setup),
     mobileconfigRoute(deps.setup),
     lnmpIdentityRoute(deps.identityDocument ?? (() => undefined)),
+    ...(deps.userDocuments ? [lnmpUserRoute(deps.userDocuments)] : []),
     ...(deps.jmap ? jmapRoutes(deps.jmap) : []),
     ...(deps.pay ? payRoutes(deps.pay.source, { devMode: deps.pay.devMode }) : []),
   ]);

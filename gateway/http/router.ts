@@ -2,12 +2,17 @@
 // `:name` segments, which are tried in the order given. Unknown paths get 404, known paths
 // with another method 405 with an Allow header; HEAD is served by GET.
 import { errorResponse } from './errors.js';
-import type { HttpRequest, HttpResponse, Route } from './types.js';
+import type { AcceptWebSocket, HttpRequest, HttpResponse, Route } from './types.js';
 
 export type Router = ((request: HttpRequest) => Promise<HttpResponse>) & {
   /** The body limit of the route at `path` and its answer past it, when it sets its own. */
   readonly bodyLimit?: (path: string) => BodyLimit | undefined;
+  /** The WebSocket upgrade handler of the route at `path`, when it takes upgrades. */
+  readonly upgrade?: (path: string) => RouteUpgrade | undefined;
 };
+
+/** A route's upgrade handler, given the request (the route's `params` are filled in). */
+export type RouteUpgrade = (request: HttpRequest, accept: AcceptWebSocket) => Promise<HttpResponse | undefined>;
 
 export interface BodyLimit {
   readonly maxBodyBytes: number;
@@ -62,7 +67,12 @@ export function createRouter(routes: readonly Route[]): Router {
     if (found?.maxBodyBytes === undefined) return undefined;
     return { maxBodyBytes: found.maxBodyBytes, ...(found.tooLarge ? { tooLarge: found.tooLarge } : {}) };
   };
-  return Object.assign(router, { bodyLimit });
+  const upgrade: Router['upgrade'] = (path) => {
+    const found = match(path);
+    const handler = found?.route.upgrade;
+    return handler && ((request, accept) => handler({ ...request, params: found.params }, accept));
+  };
+  return Object.assign(router, { bodyLimit, upgrade });
 }
 
 /** The `:name` values when every segment matches, else undefined. */

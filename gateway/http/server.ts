@@ -1,9 +1,11 @@
 // Adapts node:http to the router: builds an HttpRequest (body read whole within a limit),
 // writes the HttpResponse (whole, or streamed until the stream, the client or the server
-// ends it), turns a thrown handler error into a logged 500, and shuts down gracefully
-// within a limit.
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+// ends it), turns a thrown handler error into a logged 500, hands WebSocket upgrades to the
+// routes that take them, and shuts down gracefully within a limit.
+import { createServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 import { errorResponse } from './errors.js';
 import {
@@ -15,19 +17,23 @@ import {
   REQUEST_TIMEOUT_MS,
   SHUTDOWN_GRACE_MS,
 } from './limits.js';
-import type { Router } from './router.js';
-import type { HttpRequest, HttpResponse, ResponseStream } from './types.js';
+import type { Router, RouteUpgrade } from './router.js';
+import type { AcceptWebSocket, HttpRequest, HttpResponse, ResponseStream } from './types.js';
 
-/** The streamed responses of a server still running, so closing can end them. */
+/** WebSocket close code 1001: the server is going away. */
+const CLOSE_GOING_AWAY = 1001;
+
+/** The streamed responses and WebSockets of a server still running, so closing can end them. */
 interface OpenStreams {
   readonly streams: Set<AbortController>;
+  readonly sockets: Set<WebSocket>;
   /** Set by closeHttpServer: a stream that starts afterwards ends at once. */
   closing: boolean;
 }
 const openStreams = new WeakMap<Server, OpenStreams>();
 
 export function createHttpServer(router: Router, logger: Logger): Server {
-  const open: OpenStreams = { streams: new Set(), closing: false };
+  const open: OpenStreams = { streams: new Set(), sockets: new Set(), closing: false };
   const server = createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -36,6 +42,17 @@ export function createHttpServer(router: Router, logger: Logger): Server {
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     void respond(router, logger, req, res, open);
+  });
+  // With a listener here Node hands every Upgrade request over (h2c too): a WebSocket one at a
+  // route that takes upgrades is that route's; any other is answered as an ordinary request.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => logger.debug('upgrade connection error', { err }));
+    const path = pathOf(req);
+    const handler = path !== undefined && /^websocket$/i.test(req.headers.upgrade ?? '') ? router.upgrade?.(path) : undefined;
+    if (handler) void upgrade(handler, logger, req, socket, head, open);
+    // Node leaves an upgrade request's body unread on the socket: one that has a body is refused.
+    else if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) void send(errorResponse('bad_request'), logger, req, responseOn(req, socket), open);
+    else void respond(router, logger, req, responseOn(req, socket), open);
   });
   openStreams.set(server, open);
   return server;
@@ -68,6 +85,10 @@ async function respond(router: Router, logger: Logger, req: IncomingMessage, res
       response = errorResponse('internal_error');
     }
   }
+  return send(response, logger, req, res, open);
+}
+
+function send(response: HttpResponse, logger: Logger, req: IncomingMessage, res: ServerResponse, open: OpenStreams): Promise<void> | void {
   if (response.stream && req.method !== 'HEAD') return sendStream(response, response.stream, logger, res, open);
   const bytes = typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
   res.writeHead(response.status, { ...response.headers, 'content-length': String(bytes.byteLength) });
@@ -106,6 +127,53 @@ async function sendStream(response: HttpResponse, stream: ResponseStream, logger
     res.off('close', abort);
     res.end();
   }
+}
+
+/**
+ * Runs a route's upgrade handler: it refuses with a response (sent, then the connection
+ * closes) or accepts, and the WebSocket is then tracked so that closing the server closes it.
+ */
+async function upgrade(
+  handler: RouteUpgrade, logger: Logger, req: IncomingMessage, socket: Duplex, head: Buffer, open: OpenStreams,
+): Promise<void> {
+  let accepted = false;
+  const accept: AcceptWebSocket = ({ protocol, maxMessageBytes }) => new Promise((resolve, reject) => {
+    accepted = true;
+    // No compression: a small compressed frame could inflate past the message limit.
+    const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: maxMessageBytes, handleProtocols: () => protocol });
+    const gone = () => reject(new Error('the WebSocket handshake did not complete'));
+    socket.once('close', gone);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', gone);
+      open.sockets.add(ws);
+      ws.once('close', () => open.sockets.delete(ws));
+      if (open.closing) ws.close(CLOSE_GOING_AWAY, 'server closing');
+      resolve(ws);
+    });
+  });
+  const request = toHttpRequest(req, new Uint8Array());
+  let refusal: HttpResponse | undefined;
+  try {
+    refusal = request ? await handler(request, accept) : errorResponse('bad_request');
+  } catch (err) {
+    logger.error('upgrade failed', { path: request?.path, err });
+    refusal = errorResponse('internal_error');
+  }
+  if (!refusal) return;
+  if (accepted) return void socket.destroy();
+  await send(refusal, logger, req, responseOn(req, socket), open);
+}
+
+/** A response written straight to an upgrade request's socket, which closes after it. */
+function responseOn(req: IncomingMessage, socket: Duplex): ServerResponse {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Parameters<ServerResponse['assignSocket']>[0]);
+  res.once('finish', () => {
+    res.detachSocket(socket as Parameters<ServerResponse['detachSocket']>[0]);
+    socket.end();
+  });
+  return res;
 }
 
 /** The whole body, or undefined when it is (or says it is) longer than `limit`. */
@@ -161,16 +229,21 @@ function pathOf(req: IncomingMessage): string | undefined {
 
 /**
  * Stops accepting, ends streamed responses (an event stream would otherwise never finish),
- * lets requests in flight finish for up to SHUTDOWN_GRACE_MS, then cuts.
+ * closes WebSockets with 1001, lets requests in flight finish for up to SHUTDOWN_GRACE_MS,
+ * then cuts.
  */
 export function closeHttpServer(server: Server): Promise<void> {
   const open = openStreams.get(server);
   if (open) {
     open.closing = true;
     for (const stream of open.streams) stream.abort();
+    for (const ws of open.sockets) ws.close(CLOSE_GOING_AWAY, 'server closing');
   }
   return new Promise((resolve, reject) => {
-    const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    const cut = setTimeout(() => {
+      server.closeAllConnections();
+      for (const ws of open?.sockets ?? []) ws.terminate();
+    }, SHUTDOWN_GRACE_MS);
     cut.unref();
     server.close((err) => {
       clearTimeout(cut);

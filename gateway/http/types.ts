@@ -1,5 +1,6 @@
 // The HTTP front-end's own request and response shapes. Routes see these rather than
 // node:http objects, so they are tested by calling the router without a socket.
+import type { WebSocket } from 'ws';
 
 export interface HttpRequest {
   readonly method: string;
@@ -36,6 +37,19 @@ export interface RoutedRequest extends HttpRequest {
 
 export type Handler = (request: RoutedRequest) => HttpResponse | Promise<HttpResponse>;
 
+/**
+ * Completes a WebSocket handshake with the subprotocol chosen (one the client offered) and a
+ * largest message size, past which ws closes the connection with 1009. Rejects when the
+ * handshake is invalid (ws has then answered it) or the client went away.
+ */
+export type AcceptWebSocket = (options: { readonly protocol: string; readonly maxMessageBytes: number }) => Promise<WebSocket>;
+
+/**
+ * Answers a WebSocket upgrade request: either refuses it with an ordinary response (the
+ * connection then closes) or calls `accept` and owns the socket from then on (undefined).
+ */
+export type UpgradeHandler = (request: RoutedRequest, accept: AcceptWebSocket) => Promise<HttpResponse | undefined>;
+
 /** One path and the handler for each method it answers; HEAD falls back to GET. */
 export interface Route {
   /** An exact path ("/healthz"), or one with `:name` segments that match one whole segment each ("/pay/:id"). */
@@ -47,4 +61,6 @@ export interface Route {
   readonly maxBodyBytes?: number;
   /** The answer to a body over the limit, instead of the generic 413 (the connection still closes). */
   readonly tooLarge?: () => HttpResponse;
+  /** Takes WebSocket upgrades at this path; other upgrade requests are answered as ordinary ones. */
+  readonly upgrade?: UpgradeHandler;
 }

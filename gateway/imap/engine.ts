@@ -3,6 +3,7 @@
 // answer its hooks from the services. This module loads it and types the part we use.
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
+import { messageRange, type UidList } from './uid-list.js';
 
 // Without this the package reads a config directory of its own at require time.
 process.env.DISABLE_WILD_CONFIG = 'true';
@@ -35,7 +36,8 @@ export interface EngineSession {
 export interface EngineSelected {
   mailbox: unknown;
   modifyIndex: number;
-  uidList: number[];
+  /** What onOpen returned as `uidList`; the engine pushes (EXISTS) and splices (EXPUNGE) it. */
+  uidList: UidList;
   notifications: EngineUpdate[];
   condstoreEnabled: boolean;
   readOnly: boolean;
@@ -154,6 +156,7 @@ const imapTools = require('wildduck/imap-core/lib/imap-tools') as {
   formatInternalDate(date: Date): string;
   packMessageRange(uids: number[]): string;
   validateSequence(range: string): boolean;
+  getMessageRange(uidList: UidList | number[], range: string, isUid: boolean): number[];
   rejectsZero?: true;
 };
 const errorReporter = require('wildduck/lib/errors.js') as { gelf: { handler: { emit(channel: string, message: Record<string, unknown>): void } } };
@@ -196,6 +199,14 @@ function rejectZeroInSequenceSets(): void {
   imapTools.rejectsZero = true;
 }
 rejectZeroInSequenceSets();
+
+/**
+ * The engine resolves every sequence set with `getMessageRange`, which indexes the UID list
+ * like an array and parses the set again for each message. The selected mailbox's list is a
+ * UidList here (a compact view of a snapshot shared between sessions), so the engine is given
+ * the same function written for it; it reads sets exactly as the engine does.
+ */
+imapTools.getMessageRange = messageRange;
 
 export const IMAPServer = core.IMAPServer;
 export const compileResponse = (response: EngineResponse): string => core.imapHandler.compiler(response);

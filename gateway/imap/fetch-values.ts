@@ -4,6 +4,7 @@
 import type { MessageMeta } from '../../services/message-service.js';
 import { headerLength, parseMime, sectionBytes, type MimePart } from './body-sections.js';
 import { indexer, type EngineSession, type FetchQueryItem } from './engine.js';
+import { envelopeFields, plainEnvelope } from './envelope.js';
 
 /** Items that need the message bytes, not just the metadata row. */
 export function needsBody(query: readonly FetchQueryItem[]): boolean {
@@ -14,8 +15,6 @@ interface Parsed {
   raw: Buffer;
   mime?: MimePart;
   tree?: unknown;
-  /** The engine's tree of the top-level header alone (enough for ENVELOPE). */
-  headerTree?: unknown;
 }
 
 export function fetchValues(query: readonly FetchQueryItem[], meta: MessageMeta, raw: Uint8Array | undefined, session: EngineSession): unknown[] {
@@ -76,10 +75,18 @@ function engineValue(item: FetchQueryItem, p: Parsed, session: EngineSession): u
 }
 
 /**
- * ENVELOPE is built from the top-level header only, so the engine is given a tree of those
- * bytes: parsing the whole message was most of the time of `FETCH 1:* (ENVELOPE)`.
+ * ENVELOPE is built from the top-level header only: directly when nothing in it needs decoding
+ * or encoding, else by the engine from a tree holding just the envelope's header fields
+ * (or from the whole message's tree if another item parsed it).
  */
 function envelopeValue(item: FetchQueryItem, p: Parsed, session: EngineSession): unknown {
-  const tree = p.tree ?? (p.headerTree ??= indexer.parseMimeTree(p.raw.subarray(0, headerLength(p.raw))));
-  return session.getQueryResponse([item], { raw: p.raw, mimeTree: tree }, { acceptUTF8Enabled: session.isUTF8Enabled() })[0];
+  const utf8 = session.isUTF8Enabled();
+  let tree = p.tree;
+  if (!tree) {
+    const parsedHeader = envelopeFields(p.raw.subarray(0, headerLength(p.raw)));
+    const plain = utf8 ? undefined : plainEnvelope(parsedHeader);
+    if (plain) return plain;
+    tree = { parsedHeader };
+  }
+  return session.getQueryResponse([item], { raw: p.raw, mimeTree: tree }, { acceptUTF8Enabled: utf8 })[0];
 }

@@ -21,6 +21,11 @@ export const IMAP_FETCH_BATCH = 100;
 /** Metadata rows per round trip when FETCH needs no body (FLAGS, UID, sizes, dates). */
 export const IMAP_FETCH_META_BATCH = 5_000;
 /**
+ * Mailboxes whose UID list and keywords SELECT keeps per process (least recently selected go
+ * first): 4 bytes per UID, so 1,000 mailboxes of 10k messages hold 40 MB at most.
+ */
+export const IMAP_SELECT_CACHE_MAILBOXES = 1_000;
+/**
  * Bad commands (BAD answers) before the engine sends `* BYE Too many protocol errors` and
  * closes. Fixed inside the engine (`MAX_BAD_COMMANDS`), counted per connection.
  */

@@ -35,8 +35,8 @@ async function search(ctx: ImapContext, sel: Selection, query: SearchQuery, sess
   const charset = charsetOf(query);
   if (charset !== undefined && !/^(utf-?8|us-ascii)$/i.test(charset)) return { uidList: 'BADCHARSET' };
   const account = accountOf(ctx, session);
-  const known = new Set(session.selected ? session.selected.uidList : []);
-  const rows = (await ctx.messages.list(account, sel.mailboxId)).filter((m) => known.has(m.uid));
+  const selected = session.selected;
+  const rows = (await ctx.messages.list(account, sel.mailboxId)).filter((m) => selected && selected.uidList.has(m.uid));
   const inputs: SearchInputs = { text: new Map(), sentDay: new Map() };
   for (const [key, lookup] of textLookups(query)) {
     inputs.text.set(key, new Set(await ctx.messages.search(account, sel.mailboxId, lookup.criterion, lookup.value)));

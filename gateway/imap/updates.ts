@@ -2,7 +2,9 @@
 // asks `getUpdates(mailbox, modifyIndex)` whenever the listener fires; the answer is read
 // from the mailbox's rows (messages changed since modifyIndex) and the change journal
 // (expunged since), so any gateway process's change is seen, and a lost event is covered
-// by the next one. Changes this connection made and already answered are marked `ignore`.
+// by the next one; sessions of one mailbox asking together share one read (ChangeRounds).
+// Changes this connection made and already answered are marked `ignore`.
+import { ChangeRounds } from './change-rounds.js';
 import { accountOf, type ImapContext } from './context.js';
 import type { EngineNotifier, EngineSelected, EngineSession, EngineUpdate } from './engine.js';
 import { isSelection, type Selection } from './selection.js';
@@ -13,6 +15,7 @@ export function createUpdates(ctx: ImapContext): EngineNotifier {
   // The engine drops an event that arrives while an update query runs; the selection
   // remembers it and asks again once the query is answered.
   const rerun = new WeakMap<Selection, () => void>();
+  const rounds = new ChangeRounds(ctx.messages);
 
   return {
     addListener(session: EngineSession, handler: EngineListener): void {
@@ -50,7 +53,7 @@ export function createUpdates(ctx: ImapContext): EngineNotifier {
         return;
       }
       mailbox.busy = true;
-      updatesFor(ctx, mailbox, modifyIndex).then(
+      updatesFor(ctx, rounds, mailbox, modifyIndex).then(
         (updates) => done(mailbox, () => callback(null, updates)),
         (err: unknown) => done(mailbox, () => callback(err instanceof Error ? err : new Error(String(err)))),
       );
@@ -68,16 +71,12 @@ export function createUpdates(ctx: ImapContext): EngineNotifier {
   }
 }
 
-async function updatesFor(ctx: ImapContext, sel: Selection, modifyIndex: number): Promise<EngineUpdate[]> {
+async function updatesFor(ctx: ImapContext, rounds: ChangeRounds, sel: Selection, modifyIndex: number): Promise<EngineUpdate[]> {
   const session = sel.session;
   const selected = session.selected;
   const state = ctx.sessions.get(session);
   if (!selected || selected.mailbox !== sel || !state || state.account.locked) return [];
-  const account = accountOf(ctx, session);
-  const [changed, expunged] = await Promise.all([
-    ctx.messages.list(account, sel.mailboxId, { changedSince: modifyIndex }),
-    ctx.messages.expungedSince(account, sel.mailboxId, modifyIndex),
-  ]);
+  const { changed, expunged } = await rounds.since(accountOf(ctx, session), sel.mailboxId, modifyIndex);
   const { known, maxKnown } = knownUids(selected);
 
   const updates: EngineUpdate[] = [];
@@ -120,10 +119,10 @@ export function announceAppended(session: EngineSession, mailboxId: number, uid:
 }
 
 /** What the client knows of: the UID list plus EXISTS already queued but not yet sent. */
-function knownUids(selected: EngineSelected): { known: Set<number>; maxKnown: number } {
-  const known = new Set(selected.uidList);
-  for (const n of selected.notifications) if (n.command === 'EXISTS') known.add(n.uid);
-  let maxKnown = 0;
-  for (const uid of known) if (uid > maxKnown) maxKnown = uid;
-  return { known, maxKnown };
+function knownUids(selected: EngineSelected): { known: { has(uid: number): boolean }; maxKnown: number } {
+  const queued = new Set<number>();
+  for (const n of selected.notifications) if (n.command === 'EXISTS') queued.add(n.uid);
+  let maxKnown = selected.uidList.max();
+  for (const uid of queued) if (uid > maxKnown) maxKnown = uid;
+  return { known: { has: (uid) => queued.has(uid) || selected.uidList.has(uid) }, maxKnown };
 }

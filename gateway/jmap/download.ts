@@ -1,22 +1,22 @@
 // Blob download (RFC 8620 §6.2) at the session's downloadUrl: GET /jmap/download/:accountId/
-// :blobId/:name?type=... (`accept` is taken as well). The blob is an Email's raw message, sent
-// exactly as stored; another account, or a blob no message of the user holds, is the same 404 as
+// :blobId/:name?type=... (`accept` is taken as well). The blob is an Email's raw message or an
+// upload, sent exactly as stored; another account, or a blob that is neither, is the same 404 as
 // an unknown path, so nothing tells another user's blob from a missing one.
-import type { MessageService } from '../../services/message-service.js';
+import type { BlobService } from '../../services/blob-service.js';
 import type { UnlockedAccount } from '../../services/unlocked-account.js';
 import { errorResponse } from '../http/errors.js';
 import type { HttpResponse, RoutedRequest } from '../http/types.js';
 import { parseAccountId, parseBlobId } from './ids.js';
 
 /** A media type with optional parameters, and nothing a header could be split with. */
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
+export const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
 export const DEFAULT_BLOB_TYPE = 'application/octet-stream';
 
 /** The download of `request`'s blob for the logged-in `account`. */
-export async function downloadBlob(request: RoutedRequest, account: UnlockedAccount, messages: Pick<MessageService, 'readBlob'>): Promise<HttpResponse> {
+export async function downloadBlob(request: RoutedRequest, account: UnlockedAccount, blobs: Pick<BlobService, 'read'>): Promise<HttpResponse> {
   const blobId = parseBlobId(request.params['blobId']);
   if (parseAccountId(request.params['accountId']) !== account.userId || blobId === undefined) return errorResponse('not_found');
-  const raw = await messages.readBlob(account, blobId);
+  const raw = await blobs.read(account, blobId);
   if (!raw) return errorResponse('not_found');
   const asked = request.query.get('type') ?? request.query.get('accept') ?? '';
   return {

@@ -31,6 +31,22 @@ export interface EmailContent {
 /** The id of the one text part. */
 export const TEXT_PART_ID = '1';
 
+/** The Email properties read from the message's bytes, in RFC 8621's order. */
+export const CONTENT_PROPERTIES = [
+  'messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment', 'preview', 'bodyValues', 'textBody',
+] as const;
+
+/** The values of CONTENT_PROPERTIES: the parsed fields, the text part and (if fetched) its value. */
+export function contentProperties(content: EmailContent, body: { fetchText: boolean; maxBytes: number }): Record<string, unknown> {
+  const { text, ...parsed } = content;
+  const hasText = text !== '';
+  return {
+    ...parsed,
+    textBody: hasText ? [{ partId: TEXT_PART_ID, blobId: null, size: Buffer.byteLength(text), type: 'text/plain', charset: 'utf-8' }] : [],
+    bodyValues: hasText && body.fetchText ? { [TEXT_PART_ID]: bodyValue(text, body.maxBytes) } : {},
+  };
+}
+
 export async function readEmailContent(raw: Uint8Array): Promise<EmailContent> {
   let mail: ParsedMail;
   try {

@@ -21,11 +21,30 @@ export function problemResponse(status: number, body: Readonly<Record<string, un
   return { status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store', ...headers }, body: JSON.stringify(body) };
 }
 
+/** A 400 that is no JMAP request error (a bad push query, a missing subprotocol): plain problem details. */
+export function badRequest(detail: string): HttpResponse {
+  return problemResponse(400, { type: 'about:blank', status: 400, detail });
+}
+
+/** A request-level error as data, before it becomes an HTTP response or a WebSocket RequestError. */
+export interface RequestProblem {
+  readonly code: RequestErrorCode;
+  readonly detail: string;
+  /** The capability limit a `limit` error names. */
+  readonly limit?: string;
+  readonly status?: number;
+}
+
+/** The problem details (RFC 7807) of a request-level error. */
+export function problemOf(problem: RequestProblem): { type: string; status: number; detail: string; limit?: string } {
+  const { type, status } = REQUEST_ERRORS[problem.code];
+  return { type, status: problem.status ?? status, detail: problem.detail, ...(problem.limit ? { limit: problem.limit } : {}) };
+}
+
 /** A request-level error; `limit` names the capability limit for `limit` (and may change the status). */
 export function requestError(code: RequestErrorCode, detail: string, opts: { limit?: string; status?: number } = {}): HttpResponse {
-  const { type, status } = REQUEST_ERRORS[code];
-  const s = opts.status ?? status;
-  return problemResponse(s, { type, status: s, detail, ...(opts.limit ? { limit: opts.limit } : {}) });
+  const body = problemOf({ code, detail, ...opts });
+  return problemResponse(body.status, body);
 }
 
 /** Method-level error types (RFC 8620 §3.6.2, §5, RFC 8621). */
@@ -44,7 +63,11 @@ export type MethodErrorType =
   | 'requestTooLarge'
   | 'unsupportedFilter'
   | 'unsupportedSort'
-  | 'anchorNotFound';
+  | 'anchorNotFound'
+  // /queryChanges (RFC 8620 §5.6).
+  | 'tooManyChanges'
+  // /copy (RFC 8620 §5.4, §6.3).
+  | 'fromAccountNotFound';
 
 export class MethodError extends Error {
   override readonly name = 'MethodError';
@@ -63,12 +86,28 @@ export class MethodError extends Error {
 }
 
 /** Per-object errors of /set (RFC 8620 §5.3, RFC 8621 §4.6). */
-export type SetErrorType = 'forbidden' | 'overQuota' | 'tooLarge' | 'rateLimit' | 'notFound' | 'invalidPatch' | 'willDestroy' | 'invalidProperties' | 'singleton' | 'tooManyKeywords' | 'tooManyMailboxes';
+export type SetErrorType =
+  | 'forbidden' | 'overQuota' | 'tooLarge' | 'rateLimit' | 'notFound' | 'invalidPatch' | 'willDestroy' | 'invalidProperties' | 'singleton' | 'tooManyKeywords' | 'tooManyMailboxes'
+  | 'blobNotFound'
+  // Mailbox/set (RFC 8621 §2.5).
+  | 'mailboxHasChild' | 'mailboxHasEmail'
+  // Email/import (RFC 8621 §4.8).
+  | 'alreadyExists'
+  // EmailSubmission/set (RFC 8621 §7.5) and Identity/set (§6.3).
+  | 'invalidEmail' | 'tooManyRecipients' | 'noRecipients' | 'invalidRecipients' | 'forbiddenMailFrom' | 'forbiddenFrom' | 'forbiddenToSend' | 'cannotUnsend';
 
 export interface SetError {
   readonly type: SetErrorType;
   readonly description?: string;
   readonly properties?: readonly string[];
+  /** alreadyExists: the Email that already has this content. */
+  readonly existingId?: string;
+  /** blobNotFound: the blob ids not found. */
+  readonly notFound?: readonly string[];
+  /** tooManyRecipients: the most recipients one submission may have. */
+  readonly maxRecipients?: number;
+  /** invalidRecipients: the recipient addresses refused. */
+  readonly invalidRecipients?: readonly string[];
 }
 
 /** The SetError of a service error met while changing one object, or undefined for anything unexpected. */

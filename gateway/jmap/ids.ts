@@ -12,6 +12,13 @@ export const emailIdOf = (blobId: number): string => `E${blobId}`;
 export const blobIdOf = (blobId: number): string => `B${blobId}`;
 /** The one identity of an account (RFC 8621 §6): the user's own address. */
 export const identityIdOf = (userId: number): string => `I${userId}`;
+/** An identity the user added (Identity/set): its row, after `I_` so it never reads as the default one. */
+export const addedIdentityIdOf = (rowId: number): string => `I_${rowId}`;
+export const submissionIdOf = (id: number): string => `S${id}`;
+/** A postage case (table postage). */
+export const postageIdOf = (id: number): string => `P${id}`;
+/** A contact: the keyed hash it is stored under (services/contact-service.ts), so the id reveals nothing of the address. */
+export const contactIdOf = (hash: Uint8Array): string => `C${Buffer.from(hash).toString('base64url')}`;
 
 const NUMBER = /^[1-9][0-9]{0,15}$/;
 
@@ -32,3 +39,8 @@ export const parseThreadId = (id: unknown): number | undefined => parse('T', id)
 export const parseEmailId = (id: unknown): number | undefined => parse('E', id);
 export const parseBlobId = (id: unknown): number | undefined => parse('B', id);
 export const parseIdentityId = (id: unknown): number | undefined => parse('I', id);
+export const parseAddedIdentityId = (id: unknown): number | undefined => (typeof id === 'string' && id.startsWith('I_') ? num(id.slice(2)) : undefined);
+export const parseSubmissionId = (id: unknown): number | undefined => parse('S', id);
+export const parsePostageId = (id: unknown): number | undefined => parse('P', id);
+/** The 32-byte hash a contact id names. */
+export const parseContactId = (id: unknown): Uint8Array | undefined => (typeof id === 'string' && /^C[A-Za-z0-9_-]{43}$/.test(id) ? new Uint8Array(Buffer.from(id.slice(1), 'base64url')) : undefined);

@@ -87,7 +87,7 @@ describe('Email/query and Email/get', () => {
       const get = t['Email']!['get']!({ accountId, ids: query.$ref('/ids'), properties: ['subject', 'receivedAt'] });
       return { query, get };
     });
-    expect(r['query']).toEqual({ accountId, queryState: expect.stringMatching(/^\d+$/), canCalculateChanges: false, position: 1, ids: [E(1)], total: 3 });
+    expect(r['query']).toEqual({ accountId, queryState: expect.stringMatching(/^\d+$/), canCalculateChanges: true, position: 1, ids: [E(1)], total: 3 });
     expect(r['get']).toEqual({ accountId, state: r['query']!['queryState'], list: [{ id: E(1), subject: 'Café', receivedAt: '2024-03-02T10:00:00Z' }], notFound: [] });
   });
 
@@ -100,6 +100,13 @@ describe('Email/query and Email/get', () => {
     expect({ position: anchored['position'], ids: anchored['ids'] }).toEqual({ position: 0, ids: [E(2), E(1)] });
     const [none] = await jam.request(['Email/query', { accountId, filter: { inMailbox: 'M999999' }, calculateTotal: true }]);
     expect({ ids: none['ids'], total: none['total'] }).toEqual({ ids: [], total: 0 });
+  });
+
+  it('answers a position past the end with the total as position, and says when the limit was lowered', async () => {
+    const [past] = await jam.request(['Email/query', { accountId, filter: { inMailbox: M('INBOX') }, position: 10 }]);
+    expect({ position: past['position'], ids: past['ids'], total: past['total'] }).toEqual({ position: 3, ids: [], total: undefined });
+    const [capped] = await jam.request(['Email/query', { accountId, filter: { inMailbox: M('INBOX') }, position: 1, limit: 5000, calculateTotal: true }]);
+    expect({ position: capped['position'], ids: capped['ids'], total: capped['total'], limit: capped['limit'] }).toEqual({ position: 1, ids: [E(1), E(0)], total: 3, limit: 1000 });
   });
 
   it('gets every default property, with the text body value when asked', async () => {
@@ -176,10 +183,10 @@ describe('Email/set and the /changes methods', () => {
     expect(changes).toEqual({ accountId, oldState: before, newState: await state(), hasMoreChanges: false, created: [], updated: [E(2), E(1)], destroyed: [] });
   });
 
-  it('refuses bad updates per Email: unknown ids, bad keywords, other properties, no or unknown mailboxes, invalid patches; creates are forbidden', async () => {
+  it('refuses bad updates per Email: unknown ids, bad keywords, other properties, no or unknown mailboxes, invalid patches; a create setting its id', async () => {
     const [r] = await jam.request(['Email/set', {
       accountId,
-      create: { k1: { mailboxIds: { [M('INBOX')]: true } } },
+      create: { k1: { mailboxIds: { [M('INBOX')]: true }, id: 'E1' } },
       update: {
         'E999999999': { 'keywords/$seen': true },
         [E(0)]: { keywords: { 'bad keyword': true } },
@@ -191,7 +198,7 @@ describe('Email/set and the /changes methods', () => {
     expect(r).toMatchObject({
       created: null,
       updated: null,
-      notCreated: { k1: { type: 'forbidden', description: 'creating Emails is not supported yet' } },
+      notCreated: { k1: { type: 'invalidProperties', properties: ['id'], description: 'Unrecognized key: "id"' } },
       notUpdated: {
         'E999999999': { type: 'notFound' },
         [E(0)]: { type: 'invalidProperties', properties: ['keywords'] },

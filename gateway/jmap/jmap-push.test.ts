@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImapFlow } from 'imapflow';
 import type { UnlockedAccount } from '../../services/unlocked-account.js';
-import type { Notifier } from '../../storage/notifier.js';
+import { countingNotifier, until } from '../../test/helpers/counting-notifier.js';
 import { openImapGateway, PASSWORD, type ImapGateway } from '../../test/helpers/imap-gateway.js';
 import { startJmapHttp, type Jam, type JmapHttp } from '../../test/helpers/jmap-gateway.js';
 import { PUSH_DETAIL, PUSH_READY_COMMENT } from './eventsource.js';
@@ -102,33 +102,6 @@ async function emailState(): Promise<string> {
   return r['state'] as string;
 }
 
-/** A notifier that counts live subscriptions, over the gateway's own. */
-function counting(inner: Notifier): Notifier & { readonly live: () => number } {
-  let live = 0;
-  return {
-    publish: (event) => inner.publish(event),
-    close: () => inner.close(),
-    live: () => live,
-    subscribe(userId, listener) {
-      const unsubscribe = inner.subscribe(userId, listener);
-      live++;
-      let done = false;
-      return Object.assign(
-        () => {
-          if (!done) live--;
-          done = true;
-          unsubscribe();
-        },
-        { ready: unsubscribe.ready },
-      );
-    },
-  };
-}
-
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 describe('JMAP push', () => {
   it('a delivery pushes Email, Mailbox and Thread at the state Email/get reports', async () => {
     const stream = await open('types=*&closeafter=no&ping=0');
@@ -218,7 +191,7 @@ describe('JMAP push', () => {
   });
 
   it('a client going away removes its subscription; closing the server ends every stream', async () => {
-    const notifier = counting(imap.notifier);
+    const notifier = countingNotifier(imap.notifier);
     const own = await startJmapHttp({ ...imap, notifier });
     const leaving = await open('types=*&closeafter=no&ping=0', own.base, own.basic('alice@example.test'));
     const staying = await open('types=*&closeafter=no&ping=0', own.base, own.basic('alice@example.test'));

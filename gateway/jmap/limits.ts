@@ -5,6 +5,14 @@
 export const MAX_SIZE_REQUEST = 10_000_000;
 /** Largest upload, in bytes (`maxSizeUpload`): the largest message the mailbox stores. */
 export const MAX_SIZE_UPLOAD = 50 * 1024 * 1024;
+/**
+ * Largest WebSocket message read whole (RFC 8887): one over maxSizeRequest up to this is answered
+ * with a `limit` RequestError; a larger one closes the connection (1009), as reading it just to
+ * refuse it would hold that much memory.
+ */
+export const MAX_WEBSOCKET_MESSAGE_BYTES = 2 * MAX_SIZE_REQUEST;
+/** Bytes of responses and pushes a WebSocket client may leave unread; past it the connection is cut. */
+export const MAX_WEBSOCKET_BUFFER_BYTES = 4 * MAX_SIZE_REQUEST;
 /** Uploads in flight per account (`maxConcurrentUpload`). */
 export const MAX_CONCURRENT_UPLOAD = 4;
 /** API requests in flight per account (`maxConcurrentRequests`); one more is refused with `limit`. */
@@ -16,7 +24,11 @@ export const MAX_OBJECTS_IN_GET = 500;
 /** Objects created, updated and destroyed in one /set (`maxObjectsInSet`). */
 export const MAX_OBJECTS_IN_SET = 500;
 /** Collations for sorting and filtering (`collationAlgorithms`, RFC 4790 names); the default one. */
-export const COLLATION_ALGORITHMS: readonly string[] = ['i;unicode-casemap'];
+export const COLLATION_ALGORITHMS: readonly string[] = ['i;unicode-casemap', 'i;ascii-casemap'];
+/** How deep Email/query FilterOperators may nest; deeper is invalidArguments. */
+export const MAX_FILTER_DEPTH = 32;
+/** Messages Email/query reads and parses at once for hasAttachment and the from/to/subject/sentAt sorts. */
+export const QUERY_PARSE_BATCH = 32;
 
 /** Most ids one Email/query returns; a larger `limit` is lowered to this and said so in the reply. */
 export const MAX_QUERY_LIMIT = 1000;
@@ -35,3 +47,6 @@ export const AUTH_CACHE_MAX_ENTRIES = 1000;
  * took it just before finish (the HTTP request timeout).
  */
 export const AUTH_LOCK_GRACE_MS = 30_000;
+
+/** Recipients of one EmailSubmission (rcptTo); more is `tooManyRecipients`. The SMTP submission's limit too. */
+export const MAX_SUBMISSION_RECIPIENTS = 100;

@@ -27,3 +27,16 @@ export function defineMethod<S extends z.ZodType>(
     },
   };
 }
+
+/** Responses a method adds after its own, under the same call id (RFC 8621 §7.5: the implicit Email/set). */
+const FOLLOW_UPS = Symbol('followUps');
+
+type WithFollowUps = Record<string, unknown> & { [FOLLOW_UPS]?: Array<[string, Record<string, unknown>]> };
+
+export function withFollowUps(result: Record<string, unknown>, followUps: Array<[string, Record<string, unknown>]>): Record<string, unknown> {
+  return followUps.length === 0 ? result : Object.assign(result, { [FOLLOW_UPS]: followUps });
+}
+
+export function followUpsOf(result: Record<string, unknown>): Array<[string, Record<string, unknown>]> {
+  return (result as WithFollowUps)[FOLLOW_UPS] ?? [];
+}

@@ -23,12 +23,17 @@ export function queryWindow(ids: readonly string[], args: WindowArgs): { positio
     const position = args.position ?? 0;
     start = position < 0 ? Math.max(0, total + position) : position;
   }
-  const requested = args.limit ?? MAX_QUERY_LIMIT;
-  const limit = Math.min(requested, MAX_QUERY_LIMIT);
+  const { limit, capped } = servedLimit(args);
   return {
     position: Math.min(start, total),
     ids: ids.slice(start, start + limit),
     ...(args.calculateTotal ? { total } : {}),
-    ...(requested > MAX_QUERY_LIMIT ? { limit } : {}),
+    ...(capped ? { limit } : {}),
   };
+}
+
+/** The limit served: the asked one at most MAX_QUERY_LIMIT, and whether it was lowered (the answer then says so). */
+export function servedLimit(args: WindowArgs): { limit: number; capped: boolean } {
+  const requested = args.limit ?? MAX_QUERY_LIMIT;
+  return { limit: Math.min(requested, MAX_QUERY_LIMIT), capped: requested > MAX_QUERY_LIMIT };
 }

@@ -1,27 +1,30 @@
 // The JMAP HTTP routes: GET /.well-known/jmap (the session), POST /jmap/api, GET
 // /jmap/download/:accountId/:blobId/:name (download.ts) and GET /jmap/eventsource (push,
-// eventsource.ts), all behind Basic or Bearer authentication.
+// eventsource.ts), POST /jmap/upload/:accountId/ (upload.ts) and the WebSocket at /jmap/ws
+// (websocket.ts), all behind Basic or Bearer authentication.
 // The API takes bodies up to maxSizeRequest and at most maxConcurrentRequests requests of
-// one account at once; past either it answers `limit`.
+// one account at once (HTTP and WebSocket together); past either it answers `limit`.
 import type { Rng } from '../../core/index.js';
 import type { AccountService } from '../../services/account-service.js';
+import type { BlobService } from '../../services/blob-service.js';
 import type { LoginThrottle } from '../../services/login-throttle.js';
 import type { MessageService } from '../../services/message-service.js';
 import type { Notifier } from '../../storage/notifier.js';
 import { jsonResponse } from '../http/json.js';
 import type { HttpRequest, HttpResponse, Route, RoutedRequest } from '../http/types.js';
 import type { Logger } from '../log.js';
-import { runRequest } from './api.js';
+import { RequestRunner } from './api.js';
+import { AccountSlots } from './account-slots.js';
 import { BasicAuth } from './auth.js';
 import type { JmapServices } from './context.js';
 import { downloadBlob } from './download.js';
 import { eventSource } from './eventsource.js';
-import { requestError } from './errors.js';
-import { accountIdOf } from './ids.js';
-import { MAX_CONCURRENT_REQUESTS, MAX_SIZE_REQUEST } from './limits.js';
-import { METHODS } from './methods/index.js';
+import { problemOf, problemResponse, requestError } from './errors.js';
+import { MAX_CONCURRENT_UPLOAD, MAX_SIZE_REQUEST, MAX_SIZE_UPLOAD } from './limits.js';
 import { parseJmapRequest } from './request.js';
-import { DOWNLOAD_ROUTE, EVENT_SOURCE_ROUTE, JMAP_PATHS, sessionResource } from './session.js';
+import { DOWNLOAD_ROUTE, EVENT_SOURCE_ROUTE, JMAP_PATHS, offersOf, sessionResource, UPLOAD_ROUTE } from './session.js';
+import { uploadBlob, uploadTooLarge } from './upload.js';
+import { upgradeRequired, webSocketUpgrade } from './websocket.js';
 
 export interface JmapDependencies extends JmapServices {
   /** Where clients reach this HTTP listener, e.g. "https://mail.example.org"; session URLs start with it. */
@@ -29,6 +32,7 @@ export interface JmapDependencies extends JmapServices {
   readonly accounts: Pick<AccountService, 'authenticate' | 'authenticateToken' | 'tokenActive'>;
   readonly throttle: Pick<LoginThrottle, 'authenticate'>;
   readonly messages: JmapServices['messages'] & Pick<MessageService, 'rewrapPending'>;
+  readonly blobs: JmapServices['blobs'] & Pick<BlobService, 'upload'>;
   /** The change notifier the services publish to; push streams subscribe to it per user. */
   readonly notifier: Pick<Notifier, 'subscribe'>;
   readonly logger: Logger;
@@ -38,12 +42,13 @@ export interface JmapDependencies extends JmapServices {
 
 export function jmapRoutes(deps: JmapDependencies): Route[] {
   const auth = new BasicAuth({ accounts: deps.accounts, throttle: deps.throttle, messages: deps.messages, logger: deps.logger, rng: deps.rng, ...(deps.now ? { now: deps.now } : {}) });
-  const inFlight = new Map<number, number>();
+  const services = { mailboxes: deps.mailboxes, messages: deps.messages, blobs: deps.blobs, ...(deps.submission ? { submission: deps.submission } : {}), ...(deps.postage ? { postage: deps.postage } : {}) };
+  const runner = new RequestRunner({ services, baseUrl: deps.baseUrl, logger: deps.logger });
 
   const session = async (request: HttpRequest): Promise<HttpResponse> => {
     const login = await auth.authenticate(request);
     if (!login.ok) return login.response;
-    return jsonResponse(200, sessionResource(deps.baseUrl(), login.account));
+    return jsonResponse(200, sessionResource(deps.baseUrl(), login.account, offersOf(deps)));
   };
 
   const api = async (request: HttpRequest): Promise<HttpResponse> => {
@@ -51,27 +56,23 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
     if (!login.ok) return login.response;
     const parsed = parseJmapRequest(request);
     if (!parsed.ok) return parsed.response;
-    const account = login.account;
-    const running = inFlight.get(account.userId) ?? 0;
-    if (running >= MAX_CONCURRENT_REQUESTS) {
-      return requestError('limit', `at most ${MAX_CONCURRENT_REQUESTS} requests at once`, { limit: 'maxConcurrentRequests', status: 429 });
-    }
-    inFlight.set(account.userId, running + 1);
-    try {
-      const sessionState = sessionResource(deps.baseUrl(), account)['state'] as string;
-      const ctx = { mailboxes: deps.mailboxes, messages: deps.messages, account, accountId: accountIdOf(account.userId) };
-      return jsonResponse(200, await runRequest(parsed.request, ctx, { methods: METHODS, sessionState, logger: deps.logger }));
-    } finally {
-      const left = (inFlight.get(account.userId) ?? 1) - 1;
-      if (left === 0) inFlight.delete(account.userId);
-      else inFlight.set(account.userId, left);
-    }
+    const result = await runner.run(parsed.request, login.account);
+    if (result.ok) return jsonResponse(200, result.response);
+    const problem = problemOf(result.problem);
+    return problemResponse(problem.status, problem);
   };
 
   const download = async (request: RoutedRequest): Promise<HttpResponse> => {
     const login = await auth.authenticate(request);
     if (!login.ok) return login.response;
-    return downloadBlob(request, login.account, deps.messages);
+    return downloadBlob(request, login.account, deps.blobs);
+  };
+
+  const uploads = new AccountSlots(MAX_CONCURRENT_UPLOAD);
+  const upload = async (request: RoutedRequest): Promise<HttpResponse> => {
+    const login = await auth.authenticate(request);
+    if (!login.ok) return login.response;
+    return uploadBlob(request, login.account, deps.blobs, uploads);
   };
 
   const push = async (request: HttpRequest): Promise<HttpResponse> => {
@@ -83,9 +84,12 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
   return [
     { path: JMAP_PATHS.session, methods: { GET: session } },
     { path: DOWNLOAD_ROUTE, methods: { GET: download } },
+    { path: UPLOAD_ROUTE, methods: { POST: upload }, maxBodyBytes: MAX_SIZE_UPLOAD, tooLarge: uploadTooLarge },
+    { path: UPLOAD_ROUTE.replace(/\/$/, ''), methods: { POST: upload }, maxBodyBytes: MAX_SIZE_UPLOAD, tooLarge: uploadTooLarge },
     // RFC 8620's example URL ends in a slash; either spelling is served.
     { path: EVENT_SOURCE_ROUTE, methods: { GET: push } },
     { path: `${EVENT_SOURCE_ROUTE}/`, methods: { GET: push } },
+    { path: JMAP_PATHS.webSocket, methods: { GET: upgradeRequired }, upgrade: webSocketUpgrade({ auth, runner, notifier: deps.notifier, messages: deps.messages, logger: deps.logger }) },
     {
       path: JMAP_PATHS.api,
       methods: { POST: api },

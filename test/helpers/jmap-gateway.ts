@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccountService } from '../../services/account-service.js';
+import { BlobService } from '../../services/blob-service.js';
 import { LoginThrottle } from '../../services/login-throttle.js';
 import { MailboxService } from '../../services/mailbox-service.js';
 import { MessageService } from '../../services/message-service.js';
@@ -69,8 +70,9 @@ export interface JmapHttp {
 }
 
 /** The gateway's HTTP router with JMAP over the given services, listening on 127.0.0.1. */
-export async function startJmapHttp(services: { accounts: AccountService; mailboxes: MailboxService; messages: MessageService; notifier: Notifier }): Promise<JmapHttp> {
+export async function startJmapHttp(services: { t: TestDb; accounts: AccountService; mailboxes: MailboxService; messages: MessageService; notifier: Notifier }): Promise<JmapHttp> {
   const { accounts, mailboxes, messages, notifier } = services;
+  const blobs = new BlobService(services.t.db, { rng: systemRng, notifier });
   const throttle = new LoginThrottle(createMemoryCounters(), { accountFailures: 3, ipFailures: 100, windowMs: 60_000 });
   const { config } = loadConfig({ env: { LNMP_HOSTNAME: 'mail.example.test' }, readFile: () => '' });
   let base = '';
@@ -78,7 +80,7 @@ export async function startJmapHttp(services: { accounts: AccountService; mailbo
   const router = createGatewayRouter({
     version: '0.0.0',
     setup: clientSetupFrom(config, (domain) => accounts.isHostedDomain(domain)),
-    jmap: { baseUrl: () => base, accounts, throttle, mailboxes, messages, notifier, logger, rng: systemRng },
+    jmap: { baseUrl: () => base, accounts, throttle, mailboxes, messages, blobs, notifier, logger, rng: systemRng },
   });
   const server: Server = createHttpServer(router, logger);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -116,7 +118,7 @@ export async function openJmapGateway(): Promise<JmapGateway> {
   await accounts.addDomain('example.test');
   const a = await accounts.createUser({ address: 'alice@example.test', password: PASSWORD });
   const b = await accounts.createUser({ address: 'bob@example.test', password: PASSWORD });
-  const http = await startJmapHttp({ accounts, mailboxes, messages, notifier });
+  const http = await startJmapHttp({ t, accounts, mailboxes, messages, notifier });
   return {
     t, accounts, mailboxes, messages, notifier,
     alice: { userId: a.userId, accountId: `A${a.userId}` },

@@ -24,6 +24,7 @@ import { register as registerImport } from './import.js';
 import { register as registerPostage } from './postage.js';
 import { register as registerContacts } from './contacts.js';
 import { register as registerDev } from './dev.js';
+import { register as registerClient } from './client.js';
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
@@ -49,4 +50,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDev,
   registerKeygen,
   registerAddress,
+  registerClient,
 ];

@@ -3,43 +3,42 @@
 // the properties read from the message's bytes are parsed only when asked for.
 import { z } from 'zod';
 import { MAIL } from '../capabilities.js';
-import { bodyValue, readEmailContent, TEXT_PART_ID, utcDate, type EmailContent } from '../email-content.js';
+import { CONTENT_PROPERTIES, contentProperties, readEmailContent, utcDate, type EmailContent } from '../email-content.js';
 import { groupEmails, emailsOf, type EmailView } from '../emails.js';
 import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf } from '../ids.js';
 import { keywordsOf } from '../keywords.js';
 import { defineMethod } from '../method.js';
+import { emailPostageOf, usesPostage } from '../postage-objects.js';
 import { currentModseq, type MethodContext } from '../context.js';
 import { stateOf } from '../state.js';
-import { AccountId, checkGetSize, Id, propertiesOf, UnsignedInt } from './args.js';
+import { AccountId, checkGetSize, EmailReadArgs, Id, propertiesOf } from './args.js';
 
 const META = ['id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt'] as const;
-const PARSED = [
-  'messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment', 'preview', 'bodyValues', 'textBody',
-] as const;
+const PARSED = CONTENT_PROPERTIES;
 /** RFC 8621's default list, less the properties not served yet (htmlBody, attachments). */
 const DEFAULTS = [...META, ...PARSED];
 const KNOWN = new Set<string>(DEFAULTS);
 const NEEDS_BYTES = new Set<string>(PARSED);
+/** With urn:lnmp:params:jmap:postage in `using`: the message's postage case (postage-objects.ts), never by default. */
+const KNOWN_WITH_POSTAGE = new Set<string>([...KNOWN, 'postage']);
 
 const Args = z.strictObject({
   accountId: AccountId,
   ids: z.array(Id).nullish(),
-  properties: z.array(z.string()).nullish(),
-  bodyProperties: z.array(z.string()).nullish(),
-  fetchTextBodyValues: z.boolean().optional(),
-  fetchHTMLBodyValues: z.boolean().optional(),
-  fetchAllBodyValues: z.boolean().optional(),
-  maxBodyValueBytes: UnsignedInt.optional(),
+  ...EmailReadArgs,
 });
 
 export const emailGet = defineMethod('Email/get', MAIL, Args, async (args, ctx) => {
   checkGetSize(args.ids);
-  const properties = propertiesOf(args.properties, KNOWN, DEFAULTS);
+  const properties = propertiesOf(args.properties, usesPostage(ctx) ? KNOWN_WITH_POSTAGE : KNOWN, DEFAULTS);
   const state = stateOf(await currentModseq(ctx));
   const emails = args.ids ? await emailsOf(ctx, args.ids.flatMap((id) => parseEmailId(id) ?? [])) : await allEmails(ctx);
   const wanted = args.ids ? [...new Set(args.ids)] : [...emails.keys()].map(emailIdOf);
   const withBytes = [...properties].some((p) => NEEDS_BYTES.has(p));
   const fetchText = args.fetchTextBodyValues === true || args.fetchAllBodyValues === true;
+  // Read and parsed all at once: one at a time, each would wait for its own database round trip.
+  const contents = withBytes ? new Map(await Promise.all([...emails.values()].map(async (e) => [e.blobId, await contentOf(ctx, e)] as const))) : undefined;
+  const postage = properties.has('postage') ? await emailPostageOf(ctx, [...emails.keys()]) : undefined;
   const list: Array<Record<string, unknown>> = [];
   const notFound: string[] = [];
   for (const id of wanted) {
@@ -49,12 +48,13 @@ export const emailGet = defineMethod('Email/get', MAIL, Args, async (args, ctx) 
       notFound.push(id);
       continue;
     }
-    const content = withBytes ? await contentOf(ctx, email) : undefined;
+    const content = contents?.get(email.blobId);
     if (withBytes && !content) {
       notFound.push(id); // removed since the rows were read
       continue;
     }
-    list.push(emailObject(email, content, properties, { fetchText, maxBytes: args.maxBodyValueBytes ?? 0 }));
+    const object = emailObject(email, content, properties, { fetchText, maxBytes: args.maxBodyValueBytes ?? 0 });
+    list.push(postage ? { ...object, postage: postage.get(email.blobId) ?? null } : object);
   }
   return { accountId: ctx.accountId, state, list, notFound };
 });
@@ -75,13 +75,7 @@ function emailObject(email: EmailView, content: EmailContent | undefined, proper
     size: meta.size,
     receivedAt: utcDate(meta.internalDate),
   };
-  if (content) {
-    const { text, ...parsed } = content;
-    Object.assign(all, parsed);
-    const hasText = text !== '';
-    all['textBody'] = hasText ? [{ partId: TEXT_PART_ID, blobId: null, size: Buffer.byteLength(text), type: 'text/plain', charset: 'utf-8' }] : [];
-    all['bodyValues'] = hasText && body.fetchText ? { [TEXT_PART_ID]: bodyValue(text, body.maxBytes) } : {};
-  }
+  if (content) Object.assign(all, contentProperties(content, body));
   return Object.fromEntries([...META, ...PARSED].filter((p) => properties.has(p)).map((p) => [p, all[p]]));
 }
 

@@ -2,7 +2,7 @@
 // patched per key) and destroy. An Email is a blob (ids.ts) held by a message row in each of
 // its mailboxes: keywords are stored on every row; a mailbox left for one joined is an IMAP
 // MOVE of a row (the Email keeps its id), one more mailbox a COPY, one fewer a removal of that
-// row; destroy removes every row. Creating Emails is not served yet: each create answers `forbidden`.
+// row; destroy removes every row. Creating Emails is in email-create.ts.
 import { z } from 'zod';
 import { isServiceError } from '../../../services/errors.js';
 import type { EmailRow } from '../../../services/message-service.js';
@@ -16,6 +16,7 @@ import { MAX_OBJECTS_IN_SET } from '../limits.js';
 import { defineMethod } from '../method.js';
 import { stateOf } from '../state.js';
 import { AccountId, Id } from './args.js';
+import { createEmails } from './email-create.js';
 
 const Args = z.strictObject({
   accountId: AccountId,
@@ -42,8 +43,7 @@ export const emailSet = defineMethod('Email/set', MAIL, Args, async (args, ctx) 
   const oldState = stateOf(await currentModseq(ctx));
   if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError('stateMismatch');
 
-  const notCreated: Record<string, SetError> = {};
-  for (const id of create) notCreated[id] = { type: 'forbidden', description: 'creating Emails is not supported yet' };
+  const { created, notCreated } = await createEmails(ctx, args.create ?? {});
 
   const updated: Record<string, null> = {};
   const notUpdated: Record<string, SetError> = {};
@@ -73,10 +73,10 @@ export const emailSet = defineMethod('Email/set', MAIL, Args, async (args, ctx) 
     accountId: ctx.accountId,
     oldState,
     newState: stateOf(await currentModseq(ctx)),
-    created: null,
+    created: Object.keys(created).length > 0 ? created : null,
     updated: update.length > 0 && Object.keys(updated).length > 0 ? updated : null,
     destroyed: destroyed.length > 0 ? destroyed : null,
-    notCreated: create.length > 0 ? notCreated : null,
+    notCreated: Object.keys(notCreated).length > 0 ? notCreated : null,
     notUpdated: Object.keys(notUpdated).length > 0 ? notUpdated : null,
     notDestroyed: Object.keys(notDestroyed).length > 0 ? notDestroyed : null,
   };

@@ -1,12 +1,13 @@
-// Identity/get (RFC 8621 §6.1): one identity per account, the user's own address with an empty
-// name and no signatures; it cannot be deleted. Identity/set is not served.
+// Identity/get (RFC 8621 §6.1): the account's default identity (its own address; it cannot be
+// deleted) and those the user added with Identity/set, as IdentityService keeps them.
 import { z } from 'zod';
+import type { Identity } from '../../../services/identity-service.js';
 import { SUBMISSION } from '../capabilities.js';
 import { currentModseq, type MethodContext } from '../context.js';
-import { identityIdOf } from '../ids.js';
+import { addedIdentityIdOf, identityIdOf } from '../ids.js';
 import { defineMethod } from '../method.js';
 import { stateOf } from '../state.js';
-import { AccountId, checkGetSize, Id, propertiesOf } from './args.js';
+import { AccountId, checkGetSize, Id, pickObjects, propertiesOf } from './args.js';
 
 const PROPERTIES = ['id', 'name', 'email', 'replyTo', 'bcc', 'textSignature', 'htmlSignature', 'mayDelete'];
 const KNOWN = new Set(PROPERTIES);
@@ -21,12 +22,20 @@ export const identityGet = defineMethod('Identity/get', SUBMISSION, Args, async 
   checkGetSize(args.ids);
   const properties = propertiesOf(args.properties, KNOWN, PROPERTIES);
   const state = stateOf(await currentModseq(ctx));
-  const own = identityOf(ctx);
-  const wanted = args.ids ? [...new Set(args.ids)] : [own.id];
-  const list = wanted.filter((id) => id === own.id).map(() => Object.fromEntries(PROPERTIES.filter((p) => properties.has(p)).map((p) => [p, own[p as keyof typeof own]])));
-  return { accountId: ctx.accountId, state, list, notFound: wanted.filter((id) => id !== own.id) };
+  const all = new Map((await identitiesOf(ctx)).map((i) => [i['id'] as string, i]));
+  return { accountId: ctx.accountId, state, ...pickObjects(all, args.ids, properties, PROPERTIES) };
 });
 
-function identityOf(ctx: MethodContext) {
-  return { id: identityIdOf(ctx.account.userId), name: '', email: ctx.account.address, replyTo: null, bcc: null, textSignature: '', htmlSignature: '', mayDelete: false };
+/** The JMAP id of an identity of the account. */
+export function identityJmapId(ctx: MethodContext, id: Identity['id']): string {
+  return id === 'default' ? identityIdOf(ctx.account.userId) : addedIdentityIdOf(id);
+}
+
+/** Every identity of the account as JMAP Identity objects, the default one first. */
+export async function identitiesOf(ctx: MethodContext): Promise<Array<Record<string, unknown>>> {
+  const services = ctx.submission?.();
+  const identities: Identity[] = services
+    ? await services.identities.list(ctx.account)
+    : [{ id: 'default', fields: { name: '', email: ctx.account.address, replyTo: null, bcc: null, textSignature: '', htmlSignature: '' } }];
+  return identities.map((i) => ({ id: identityJmapId(ctx, i.id), ...i.fields, mayDelete: i.id !== 'default' }));
 }

@@ -17,7 +17,7 @@ const PROPERTIES = ['id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails'
 const KNOWN = new Set(PROPERTIES);
 
 /** Roles JMAP clients know (IANA "JMAP Mailbox Roles"); ours that are not there map to null. */
-const JMAP_ROLES: ReadonlySet<MailboxRole> = new Set(['inbox', 'sent', 'drafts', 'trash', 'junk', 'archive']);
+export const JMAP_ROLES: ReadonlySet<MailboxRole> = new Set(['inbox', 'sent', 'drafts', 'trash', 'junk', 'archive']);
 
 const Args = z.strictObject({
   accountId: AccountId,
@@ -66,7 +66,7 @@ export function sortOrderOf(role: MailboxRole | null): number {
   return role === null ? 100 : MAILBOX_ROLES.indexOf(role) + 1;
 }
 
-function rightsOf(role: MailboxRole | null): Record<string, boolean> {
+export function rightsOf(role: MailboxRole | null): Record<string, boolean> {
   return {
     mayReadItems: true,
     mayAddItems: true,
