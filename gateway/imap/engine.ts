@@ -106,6 +106,8 @@ export interface EngineServer {
 }
 
 export interface EngineServerOptions {
+  /** Passed on to `net.createServer`: TCP_NODELAY on every accepted socket. */
+  noDelay?: boolean;
   secure: boolean;
   needsUpgrade?: boolean;
   key: Buffer;

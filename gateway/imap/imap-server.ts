@@ -62,6 +62,9 @@ export async function startImapServer(opts: ImapServerOptions): Promise<ImapList
   const closeHook = onClose(ctx);
   routeEngineReports((report) => log.debug('protocol error', { error: report._error, session: report._sess }));
   const server = new IMAPServer({
+    // Without it a reply written in several pieces (SELECT's untagged lines, then the tagged
+    // OK) waits for the client's delayed ACK: ~40 ms added to most commands.
+    noDelay: true,
     secure: opts.implicitTls ?? false,
     key: opts.tls.key,
     cert: opts.tls.cert,

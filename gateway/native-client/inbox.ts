@@ -64,6 +64,8 @@ export async function readInbox(pool: RelayPool, key: ClientKey, limit: number, 
   for (const failure of failures) warn(failure);
   const byId = new Map<string, VerifiedMessage>();
   for (const a of answers) if (a.status === 'fulfilled') for (const m of a.value) byId.set(m.id, m);
-  const newest = [...byId.values()].sort((a, b) => b.timestamp - a.timestamp || a.id.localeCompare(b.id)).slice(0, limit);
+  // Relays answer newest first, ties in arrival order; a stable sort by time keeps that order
+  // for envelopes of the same second, so `--limit 1` and a full listing agree on the newest.
+  const newest = [...byId.values()].sort((a, b) => b.timestamp - a.timestamp).slice(0, limit);
   return newest.flatMap((m) => tryOpen(m, key.privateKey, warn) ?? []);
 }
