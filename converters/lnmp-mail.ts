@@ -6,7 +6,7 @@
 //   signature verified and its From address belongs to the signing key (the address checksum),
 //   `lnmp=fail` when the From names another identity. Native content without MIME becomes a
 //   text message from the sender's key.
-import { checksumMatches, isLnmpAddress, parseAddress, type MessageContent } from '../core/index.js';
+import { checksumMatches, concatBytes, isLnmpAddress, parseAddress, type MessageContent } from '../core/index.js';
 import { contentToMime } from './content-to-mime.js';
 import { headerFields } from './header-fields.js';
 import { encodeUnstructured, formatDate, formatMailbox, headerLine } from './headers.js';
@@ -29,10 +29,10 @@ export function singleFromAddress(value: string): string | undefined {
 export function withFromAddress(raw: Uint8Array, address: string): Uint8Array {
   const field = headerFields(raw).find((f) => f.name === 'from');
   const eol = raw.indexOf(0x0a) > 0 && raw[raw.indexOf(0x0a) - 1] === 0x0d ? '\r\n' : '\n';
-  if (!field) return concat(encoder.encode(`From: <${address}>${eol}`), raw);
+  if (!field) return concatBytes(encoder.encode(`From: <${address}>${eol}`), raw);
   const name = field.value.match(/^(.*?)<[^<>]*>\s*$/)?.[1]?.trim();
   const value = name ? `${name} <${address}>` : `<${address}>`;
-  return concat(raw.subarray(0, field.start), encoder.encode(`From: ${value}${eol}`), raw.subarray(field.end));
+  return concatBytes(raw.subarray(0, field.start), encoder.encode(`From: ${value}${eol}`), raw.subarray(field.end));
 }
 
 export interface ReceivedEnvelope {
@@ -68,16 +68,6 @@ export function receivedLnmpMime(content: MessageContent, envelope: ReceivedEnve
     messageId: `${envelope.id}@lnmp`,
     authResults: `${opts.authservId}; lnmp=pass (${signer})`,
   });
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export interface PostageRequestNotice {
