@@ -6,6 +6,7 @@
 // returning, the message committed) to its StateChange, over EventSource and over WebSocket
 // (p50/p99). The clients run in this process.
 import { WebSocket } from 'ws';
+import { PUSH_COALESCE_MS } from '../gateway/jmap/push-feed.js';
 import { MessageService } from '../services/message-service.js';
 import { systemRng } from '../services/random.js';
 import { benchMessage } from './imap-clients.js';
@@ -147,7 +148,7 @@ export async function runJmapBench(): Promise<void> {
     const big = await seedMailbox(db, { address: USER, password: PASSWORD, count: MESSAGES });
     const small = await seedMailbox(db, { address: BASELINE_USER, password: PASSWORD, count: BASELINE_MESSAGES });
     console.log(`jmap benchmark: Node ${process.version}, HTTP on loopback, clients in this process, ${fmt(MESSAGES)} messages in one INBOX (mean ${(big.meanBytes / 1024).toFixed(2)} KiB)`);
-    console.log(`setup: deliver ${fmt(MESSAGES)} ${(big.deliverMs / 1000).toFixed(1)} s + unlock/re-wrap ${(big.rewrapMs / 1000).toFixed(1)} s`);
+    console.log(`setup: deliver ${fmt(MESSAGES)} (re-wrapped as they arrive) ${(big.deliverMs / 1000).toFixed(1)} s + the rest of the re-wrap ${(big.rewrapMs / 1000).toFixed(1)} s`);
 
     const accountId = `A${big.userId}`;
     const baselineMs = quantiles(await queryAndGet(base, BASELINE_USER, `A${small.userId}`, QUERY_RUNS));
@@ -166,7 +167,7 @@ export async function runJmapBench(): Promise<void> {
     // Deliveries publish to the gateway's notifier, as the MX's do.
     const messages = new MessageService(db, { rng: systemRng, notifier: gateway.notifier });
     const deliver = async (i: number) => void (await messages.deliver({ userId: big.userId, raw: benchMessage(MESSAGES + i), internalDate: new Date() }));
-    console.log(`\npush: deliver() returning → StateChange received, ${PUSH_DELIVERIES} deliveries one at a time (coalescing window 50 ms):`);
+    console.log(`\npush: deliver() returning → StateChange received, ${PUSH_DELIVERIES} deliveries one at a time (at most one StateChange per ${PUSH_COALESCE_MS} ms):`);
     const transports = [
       ['eventsource', () => eventSourceClient(base, USER)],
       ['websocket', () => webSocketClient(base, USER, accountId)],

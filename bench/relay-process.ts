@@ -3,7 +3,7 @@
 // `workers` do). Settings come from the environment; prints `ready` once every relay listens
 // and stops on SIGTERM. With a Redis URL the workers count rates and fan out through Redis.
 import cluster from 'node:cluster';
-import { createMemoryCounters, createRedisCounters } from '../storage/counters.js';
+import { createMemoryCounters, createRedisCounters, RELAY_COUNTER_BATCHING } from '../storage/counters.js';
 import { openPostgres } from '../storage/db.js';
 import { createFanoutTransport } from '../relay/fanout.js';
 import type { RelayLogger } from '../relay/context.js';
@@ -45,7 +45,8 @@ async function serve(): Promise<() => Promise<void>> {
   const redisUrl = env('RELAY_REDIS_URL') || undefined;
   const namespace = env('RELAY_NAMESPACE');
   const db = await openPostgres(env('RELAY_DB_URL'));
-  const counters = redisUrl ? await createRedisCounters(redisUrl, namespace) : createMemoryCounters();
+  // As the gateway gives its relay: pre-counted in the process, synced to Redis in batches.
+  const counters = redisUrl ? await createRedisCounters(redisUrl, namespace, { batching: RELAY_COUNTER_BATCHING }) : createMemoryCounters();
   const fanout = await createFanoutTransport({ redisUrl, db, namespace, logger });
   const port = Number(env('RELAY_PORT'));
   const relay = await startRelayServer({ host: '127.0.0.1', port, db, counters, logger, limits: BENCH_RELAY_LIMITS, ...(fanout ? { fanout } : {}) });

@@ -6,6 +6,7 @@ export const ConverterErrorCodes = {
   invalid_header_value: 'a value cannot be written into a mail header (line break, control or non-ASCII character)',
   invalid_date: 'the date is not a valid Date',
   oversize: 'the message exceeds the size the converters accept',
+  invalid_summary: 'the bytes are not a message summary (converters/message-summary.ts)',
 } as const;
 
 export type ConverterErrorCode = keyof typeof ConverterErrorCodes;

@@ -159,9 +159,11 @@ export function verifyMessage(input: unknown): VerifyResult {
     return fail('invalid_envelope', issuesText(parsed.error));
   }
   const msg = parsed.data;
-  const id = computeId(msg);
+  // The digest's bytes are what the signature covers: hashed once, not decoded back from hex.
+  const idBytes = sha256(canonicalBytes(msg));
+  const id = toHex(idBytes);
   if (id !== msg.id) return fail('id_mismatch', `id ${msg.id} does not match canonical hash ${id}`);
-  if (!schnorrVerify(Buffer.from(msg.signature, 'hex'), Buffer.from(id, 'hex'), Buffer.from(msg.from, 'hex'))) {
+  if (!schnorrVerify(Buffer.from(msg.signature, 'hex'), idBytes, Buffer.from(msg.from, 'hex'))) {
     return fail('bad_signature', 'signature does not verify under the sender key');
   }
   return { ok: true, message: msg as VerifiedMessage };

@@ -33,7 +33,7 @@ import { IdentityService } from '../services/identity-service.js';
 import { VacationService } from '../services/vacation-service.js';
 import type { JmapSubmissionServices } from './jmap/context.js';
 import type { JmapPostageServices } from './jmap/postage-objects.js';
-import { createCounters, type Counters } from '../storage/counters.js';
+import { createCounters, RELAY_COUNTER_BATCHING, type Counters } from '../storage/counters.js';
 import { startRelayServer, type RunningRelay } from '../relay/server.js';
 import { createFanoutTransport } from '../relay/fanout.js';
 import { createNotifier, type Notifier } from '../storage/notifier.js';
@@ -107,6 +107,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
   const smtp: Listener[] = [];
   let notifier: Notifier | undefined;
   let counters: Counters | undefined;
+  let relayCounters: Counters | undefined;
   let outbound: OutboundWorker | undefined;
   let relay: RunningRelay | undefined;
   let lightning: LightningBackend | undefined;
@@ -126,6 +127,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     if (h) await quietly('http', () => closeHttpServer(h));
     if (a) await quietly('admin', () => a.close());
     if (n) await quietly('notifier', () => n.close());
+    if (relayCounters && relayCounters !== c) await quietly('relay counters', () => relayCounters!.close());
     if (c) await quietly('counters', () => c.close());
     if (d) await quietly('storage', () => d.close());
   };
@@ -174,6 +176,9 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     notifier = await createNotifier({ ...(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {}), onError: (err) => notifierLog.warn('notifier error', { err }) });
     logger.info('notifier ready', { transport: config.redisUrl ? 'redis' : 'in-process' });
     counters = await createCounters(config.redisUrl ? { redisUrl: config.redisUrl, namespace } : {});
+    // The relay's publish limits are pre-counted per process and synced to Redis in batches (no
+    // round trip per PUBLISH; the overshoot bound is in storage/counters.ts); logins count exactly.
+    relayCounters = config.redisUrl ? await createCounters({ redisUrl: config.redisUrl, namespace, batching: RELAY_COUNTER_BATCHING }) : counters;
     const relayLog = logger.child({ service: 'relay' });
     // Every worker (and node) runs its own relay: envelopes stored by one reach the live
     // subscriptions of all through Redis, or PostgreSQL LISTEN/NOTIFY without it.
@@ -182,7 +187,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       host: config.listenHost,
       port: config.ports.relay,
       db,
-      counters,
+      counters: relayCounters,
       logger: relayLog,
       ...(fanout ? { fanout } : {}),
       onConnection: board.countRelayConnections(() => metrics.connectionOpened('relay')),
@@ -239,7 +244,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const gatewayIdentity = await loadOrCreateGatewayIdentity(db, secret.bytes, systemRng);
     logger.info('gateway identity', { publicKey: gatewayIdentity.publicKey });
     published.document = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: ownRelays, nowMs: Date.now(), rng: systemRng });
-    const contacts = new ContactService(db, { gatewaySecret: secret.bytes });
+    const contacts = new ContactService(db, { gatewaySecret: secret.bytes, notifier });
     const queue = new OutboundQueue(db, { gatewaySecret: secret.bytes, rng: systemRng });
     const backend = await openLightning(config, db, secret.bytes, logger.child({ service: 'lightning' }));
     lightning = backend;
@@ -254,6 +259,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       settings: config.postage,
       contacts,
       messages,
+      notifier,
       queue,
       onQueued: () => outbound?.kick(),
       payUrl: (id) => `${config.publicUrl ?? (config.mode === 'development' ? httpBase : `https://${config.hostname}`)}/pay/${id}`,
@@ -265,7 +271,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     postageRef.service = postage;
     jmapPostage.services = { postage, contacts };
     if (devPay) postageRef.running = { devPay };
-    const vacation = new VacationService({ db, gatewaySecret: secret.bytes, rng: systemRng, queue, onQueued: () => outbound?.kick(), hostname: config.hostname, log: logger.child({ service: 'vacation' }) });
+    const vacation = new VacationService({ db, gatewaySecret: secret.bytes, rng: systemRng, queue, onQueued: () => outbound?.kick(), hostname: config.hostname, log: logger.child({ service: 'vacation' }), notifier });
     const inbound = new InboundMail({ messages, gate: postage, gateway: gatewayIdentity, rng: systemRng, vacation });
     const resolver = options.resolver ?? systemResolver(config.dns.servers);
     const dkimKeys = new DkimKeys(db, { gatewaySecret: secret.bytes, rng: systemRng, generate: generateDkimKey });
@@ -298,7 +304,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       deliverSystemMail: (userId, raw) => deliverSystemMail({ messages, gateway: gatewayIdentity, rng: systemRng }, userId, raw),
     });
     const submission = new SubmissionService({ db, accounts, inbound, contacts, queue, onQueued: () => worker.kick(), lnmp: network.outbound });
-    jmapSubmission.services = { identities: new IdentityService(db, { rng: systemRng, accounts }), submissions: new EmailSubmissionService(db, { rng: systemRng, submission }), vacation };
+    jmapSubmission.services = { identities: new IdentityService(db, { rng: systemRng, accounts, notifier }), submissions: new EmailSubmissionService(db, { rng: systemRng, submission, notifier }), vacation };
 
     const tls = await loadTlsCredentials(config);
     if (tls.source === 'generated') logger.info('self-signed certificate generated', { name: config.hostname });

@@ -3,6 +3,9 @@
 // is announced to the others. The notice carries the id and the header fields filters look at,
 // never the envelope (up to 64 MiB, and PostgreSQL's NOTIFY takes 8,000 bytes): a process reads
 // the envelope from relay_messages only when one of its own subscriptions matches.
+// Notices of envelopes stored in the same turn of the event loop travel together: one payload,
+// one notice per line, at most MAX_NOTICE_CHARS (one Redis PUBLISH or NOTIFY per batch of
+// PUBLISHes instead of one each).
 import { z } from 'zod';
 import { toHex } from '../core/bytes.js';
 import type { VerifiedMessage } from '../core/envelope.js';
@@ -26,8 +29,9 @@ export interface FanoutTransport {
 }
 
 /**
- * Longest notice accepted. The largest one (100 recipients) is under 7,000 characters, so every
- * notice fits PostgreSQL's NOTIFY payload limit of 8,000 bytes; anything longer is not ours.
+ * Longest payload accepted (one notice or several, one per line). The largest notice (100
+ * recipients) is under 7,000 characters, so every payload fits PostgreSQL's NOTIFY payload
+ * limit of 8,000 bytes; anything longer is not ours.
  */
 export const MAX_NOTICE_CHARS = 8_000;
 /** Bytes of randomness naming this process in its notices, so it skips its own. */
@@ -65,16 +69,29 @@ export interface RelayFanoutDeps {
   readonly rng: Rng;
 }
 
+/** Each line of a payload as parseNotice sees it (a payload over MAX_NOTICE_CHARS is refused whole). */
+export function parseNotices(payload: string): Array<ReturnType<typeof parseNotice>> {
+  if (payload.length > MAX_NOTICE_CHARS) return [{ ok: false, reason: `longer than ${MAX_NOTICE_CHARS} characters` }];
+  return payload.split('\n').map(parseNotice);
+}
+
 /** One relay process's side of the fan-out: announces what it stored, delivers what others stored. */
 export class RelayFanout {
   private readonly origin: string;
+  /** How every payload this process sends begins (its notices start with `v` and `origin`). */
+  private readonly ownPrefix: string;
   private closed = false;
+  /** Notices waiting for the end of this turn of the event loop. */
+  private batch: string[] = [];
+  private batchChars = 0;
+  private flushing = false;
 
   constructor(
     private readonly transport: FanoutTransport,
     private readonly deps: RelayFanoutDeps,
   ) {
     this.origin = toHex(deps.rng(ORIGIN_BYTES));
+    this.ownPrefix = `{"v":1,"origin":"${this.origin}"`;
   }
 
   start(): Promise<void> {
@@ -89,27 +106,47 @@ export class RelayFanout {
   announce(message: VerifiedMessage): void {
     const { id, from, to, kind, timestamp } = message;
     const notice: Notice = { v: 1, origin: this.origin, id, from, to, kind, timestamp };
-    this.transport.send(JSON.stringify(notice)).catch((err: unknown) => {
-      if (!this.closed) this.deps.logger.warn('relay fan-out send failed', { transport: this.transport.name, id, err });
+    const text = JSON.stringify(notice);
+    if (this.batchChars + text.length + 1 > MAX_NOTICE_CHARS) this.flush();
+    this.batch.push(text);
+    this.batchChars += text.length + 1;
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => {
+      this.flushing = false;
+      this.flush();
     });
   }
 
   close(): Promise<void> {
+    this.flush();
     this.closed = true;
     return this.transport.close();
   }
 
+  private flush(): void {
+    if (this.batch.length === 0 || this.closed) return;
+    const notices = this.batch.length;
+    const payload = this.batch.join('\n');
+    this.batch = [];
+    this.batchChars = 0;
+    this.transport.send(payload).catch((err: unknown) => {
+      if (!this.closed) this.deps.logger.warn('relay fan-out send failed', { transport: this.transport.name, notices, err });
+    });
+  }
+
   private receive(payload: string): void {
-    if (this.closed) return;
-    const parsed = parseNotice(payload);
-    if (!parsed.ok) {
-      this.deps.logger.warn('relay fan-out message ignored', { transport: this.transport.name, reason: parsed.reason });
-      return;
-    }
-    const { notice } = parsed;
     // This process delivered its own envelopes when it stored them.
-    if (notice.origin === this.origin || !this.deps.subscriptions.wants(notice)) return;
-    void this.deliver(notice);
+    if (this.closed || payload.startsWith(this.ownPrefix)) return;
+    for (const parsed of parseNotices(payload)) {
+      if (!parsed.ok) {
+        this.deps.logger.warn('relay fan-out message ignored', { transport: this.transport.name, reason: parsed.reason });
+        continue;
+      }
+      const { notice } = parsed;
+      if (notice.origin === this.origin || !this.deps.subscriptions.wants(notice)) continue;
+      void this.deliver(notice);
+    }
   }
 
   private async deliver(routing: Routing): Promise<void> {

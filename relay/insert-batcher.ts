@@ -29,10 +29,13 @@ export class InsertBatcher {
 
   constructor(private readonly db: Queryable) {}
 
-  /** Stores the envelope; false when one with its id is already stored (or queued in the same batch). */
-  insert(message: VerifiedMessage, receivedAtMs: number): Promise<boolean> {
+  /**
+   * Stores the envelope; false when one with its id is already stored (or queued in the same
+   * batch). `json` is the envelope serialised, when the caller has it already.
+   */
+  insert(message: VerifiedMessage, receivedAtMs: number, json = JSON.stringify(message)): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: message.id, json: `{"r":${receivedAtMs},"e":${JSON.stringify(message)}}`, resolve, reject });
+      this.#queue.push({ id: message.id, json: `{"r":${receivedAtMs},"e":${json}}`, resolve, reject });
       if (!this.#running) void this.#drain();
     });
   }

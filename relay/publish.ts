@@ -61,8 +61,10 @@ export async function handlePublish(ctx: RelayContext, peer: RelayPeer, frame: P
   }
   const targets = forwardTargets(ctx, frame);
   const invoices = ctx.deliver ? await deliverLocally(ctx, message) : [];
-  if (!(await ctx.store.insert(message, nowMs))) throw new RelayError('duplicate', 'already stored');
-  ctx.subscriptions.fanOut(message);
+  // Serialised once, for the INSERT and for every subscriber.
+  const json = JSON.stringify(message);
+  if (!(await ctx.store.insert(message, nowMs, json))) throw new RelayError('duplicate', 'already stored');
+  ctx.subscriptions.fanOutJson(message, json);
   ctx.fanout?.announce(message);
   if (targets.length > 0) await forward(ctx, message, targets);
   for (const invoice of invoices) peer.send(frames.invoice({ ref: message.id, purpose: 'postage', ...invoice }));

@@ -28,9 +28,12 @@ export class RelayStore {
     this.inserts = new InsertBatcher(db);
   }
 
-  /** Stores the envelope; false when one with its id is already stored. Concurrent inserts share one statement. */
-  insert(message: VerifiedMessage, receivedAtMs: number): Promise<boolean> {
-    return this.inserts.insert(message, receivedAtMs);
+  /**
+   * Stores the envelope; false when one with its id is already stored. Concurrent inserts share
+   * one statement. `json` is JSON.stringify(message), when the caller has it already.
+   */
+  insert(message: VerifiedMessage, receivedAtMs: number, json?: string): Promise<boolean> {
+    return this.inserts.insert(message, receivedAtMs, json);
   }
 
   /** The stored envelope as JSON text (not parsed: it is sent on as it is), or undefined. */

@@ -8,7 +8,8 @@ import { isInternetMessage } from '../converters/message-check.js';
 import type { Db, Queryable } from '../storage/db.js';
 import { ServiceError } from './errors.js';
 import { nextModseq, NO_NOTIFICATIONS, type ChangeSink } from './journal.js';
-import { openBlob, sealWithMailboxKey, SEAL_MAILBOX_KEY } from './message-crypto.js';
+import { summarize } from '../converters/message-summary.js';
+import { openBlob, sealSummary, sealWithMailboxKey, SEAL_MAILBOX_KEY } from './message-crypto.js';
 import { allocateUids, chargeQuota, checkFlags, MAX_MESSAGE_BYTES } from './message-service.js';
 import { assignThread } from './threading.js';
 import type { UnlockedAccount } from './unlocked-account.js';
@@ -98,6 +99,8 @@ export class BlobService {
     const userId = account.userId;
     const result = await this.#db.transaction(async (tx) => {
       const raw = await this.#claim(tx, account, input.blobId);
+      // The upload becomes an Email: its summary is made now, while its bytes are open.
+      await tx.query('UPDATE blobs SET summary = $3 WHERE id = $2 AND user_id = $1 AND seal = 2', [userId, input.blobId, sealSummary(account, userId, summarize(raw), this.#rng)]);
       const internalDate = input.receivedAt ?? receivedDate(raw) ?? new Date(this.#now());
       const modseq = await nextModseq(tx, userId);
       await chargeQuota(tx, userId, raw.length * mailboxIds.length);

@@ -5,6 +5,7 @@
 // the MX can look a sender up while the user is away.
 import type { Db, Queryable } from '../storage/db.js';
 import { gatewaySubkey } from './gateway-keys.js';
+import { NO_NOTIFICATIONS, type ChangeSink } from './journal.js';
 import { keyedHash } from './secret-box.js';
 
 export type ContactClass = 'friend' | 'acquaintance' | 'blocked';
@@ -12,10 +13,26 @@ export type ContactClass = 'friend' | 'acquaintance' | 'blocked';
 export class ContactService {
   readonly #db: Db;
   readonly #key: Uint8Array;
+  readonly #sink: ChangeSink;
 
-  constructor(db: Db, opts: { gatewaySecret: Uint8Array }) {
+  /**
+   * `notifier` hears a `postage` event after each change made here outside a caller's
+   * transaction (JMAP push of Contact); a caller passing its own transaction announces the
+   * change after its commit.
+   */
+  constructor(db: Db, opts: { gatewaySecret: Uint8Array; notifier?: ChangeSink }) {
     this.#db = db;
     this.#key = gatewaySubkey(opts.gatewaySecret, 'contacts');
+    this.#sink = opts.notifier ?? NO_NOTIFICATIONS;
+  }
+
+  #changed(userId: number): Promise<void> {
+    return this.#sink.publish({ userId, modseq: 0, kind: 'postage' });
+  }
+
+  /** After the commit of a caller's transaction that changed the user's contacts here: push hears of it. */
+  announce(userId: number): Promise<void> {
+    return this.#changed(userId);
   }
 
   #hash(userId: number, address: string): Uint8Array {
@@ -40,6 +57,7 @@ export class ContactService {
        ON CONFLICT (user_id, address_hash) DO UPDATE SET class = 'friend' WHERE contacts.class = 'acquaintance'`,
       [userId, hashes],
     );
+    if (q === this.#db) await this.#changed(userId);
   }
 
   /** A paid exchange makes a stranger an acquaintance; a friend or blocked address stays as it is. */
@@ -48,19 +66,20 @@ export class ContactService {
       "INSERT INTO contacts (user_id, address_hash, class) VALUES ($1, $2, 'acquaintance') ON CONFLICT (user_id, address_hash) DO NOTHING",
       [userId, this.#hash(userId, address)],
     );
+    if (q === this.#db) await this.#changed(userId);
   }
 
   /** Sets how the user knows `address` (the user's own choice, e.g. from the CLI): any class, or none. */
   async set(userId: number, address: string, cls: ContactClass | undefined, q: Queryable = this.#db): Promise<void> {
     const hash = this.#hash(userId, address);
-    if (cls === undefined) {
-      await q.query('DELETE FROM contacts WHERE user_id = $1 AND address_hash = $2', [userId, hash]);
-      return;
+    if (cls === undefined) await q.query('DELETE FROM contacts WHERE user_id = $1 AND address_hash = $2', [userId, hash]);
+    else {
+      await q.query(
+        'INSERT INTO contacts (user_id, address_hash, class) VALUES ($1, $2, $3) ON CONFLICT (user_id, address_hash) DO UPDATE SET class = EXCLUDED.class, since = now()',
+        [userId, hash, cls],
+      );
     }
-    await q.query(
-      'INSERT INTO contacts (user_id, address_hash, class) VALUES ($1, $2, $3) ON CONFLICT (user_id, address_hash) DO UPDATE SET class = EXCLUDED.class, since = now()',
-      [userId, hash, cls],
-    );
+    if (q === this.#db) await this.#changed(userId);
   }
 
   /** The keyed hash the user's contact for `address` is stored under (JMAP makes its Contact id of it). */
@@ -74,7 +93,9 @@ export class ContactService {
       'INSERT INTO contacts (user_id, address_hash, class) VALUES ($1, $2, $3) ON CONFLICT (user_id, address_hash) DO NOTHING RETURNING user_id',
       [userId, this.#hash(userId, address), cls],
     );
-    return rows.length > 0;
+    if (rows.length === 0) return false;
+    await this.#changed(userId);
+    return true;
   }
 
   /** The classes of the user's contacts stored under these hashes, by hex hash (absent ones left out). */
@@ -92,7 +113,9 @@ export class ContactService {
     const rows = cls === undefined
       ? await this.#db.query('DELETE FROM contacts WHERE user_id = $1 AND address_hash = $2 RETURNING user_id', [userId, hash])
       : await this.#db.query('UPDATE contacts SET class = $3, since = now() WHERE user_id = $1 AND address_hash = $2 RETURNING user_id', [userId, hash, cls]);
-    return rows.length > 0;
+    if (rows.length === 0) return false;
+    await this.#changed(userId);
+    return true;
   }
 
   /** A short value that changes whenever any of the user's contacts does, and says nothing about them (JMAP state). */

@@ -8,7 +8,7 @@ import type { Rng } from '../core/index.js';
 import { withoutHeaderFields } from '../converters/index.js';
 import type { Db } from '../storage/db.js';
 import { isServiceError, ServiceError } from './errors.js';
-import { nextModseq } from './journal.js';
+import { nextModseq, NO_NOTIFICATIONS, type ChangeSink } from './journal.js';
 import { destroyRecord, nextRecordId, openRecord, recordChangesSince, sealRecord, type RecordChange } from './sealed-records.js';
 import type { RecipientRoute, SubmissionService } from './submission.js';
 import type { UnlockedAccount } from './unlocked-account.js';
@@ -57,12 +57,15 @@ export class EmailSubmissionService {
   readonly #rng: Rng;
   readonly #submission: Pick<SubmissionService, 'route' | 'checkSender' | 'submit'>;
   readonly #now: () => number;
+  readonly #sink: ChangeSink;
 
-  constructor(db: Db, opts: { rng: Rng; submission: Pick<SubmissionService, 'route' | 'checkSender' | 'submit'>; now?: () => number }) {
+  /** `notifier` hears every committed change of a record (kind `submission`), for JMAP push. */
+  constructor(db: Db, opts: { rng: Rng; submission: Pick<SubmissionService, 'route' | 'checkSender' | 'submit'>; now?: () => number; notifier?: ChangeSink }) {
     this.#db = db;
     this.#rng = opts.rng;
     this.#submission = opts.submission;
     this.#now = opts.now ?? Date.now;
+    this.#sink = opts.notifier ?? NO_NOTIFICATIONS;
   }
 
   /** Sends `raw` (Bcc removed) to the envelope's recipients, or says why not. Temporary failures throw. */
@@ -104,7 +107,7 @@ export class EmailSubmissionService {
   /** Records a sent submission; returns its id. */
   async record(account: UnlockedAccount, rec: Omit<SubmissionRecord, 'id' | 'sendAt'>): Promise<SubmissionRecord> {
     const sendAt = new Date(this.#now());
-    return this.#db.transaction(async (tx) => {
+    const { id, modseq } = await this.#db.transaction(async (tx) => {
       const id = await nextRecordId(tx, TABLE);
       const modseq = await nextModseq(tx, account.userId);
       const sealed: Sealed = { envelope: rec.envelope, deliveryStatus: rec.deliveryStatus };
@@ -113,8 +116,10 @@ export class EmailSubmissionService {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
         [id, account.userId, rec.identityId, rec.emailId, rec.threadId, sendAt, rec.undoStatus, sealRecord(account, TABLE, id, sealed, this.#rng), modseq],
       );
-      return { ...rec, id, sendAt };
+      return { id, modseq };
     });
+    await this.#sink.publish({ userId: account.userId, modseq, kind: 'submission' });
+    return { ...rec, id, sendAt };
   }
 
   /** Every submission of the account that was not destroyed, oldest first. */
@@ -132,7 +137,10 @@ export class EmailSubmissionService {
 
   /** Forgets a submission (the message was sent all the same); false when there is none. */
   async destroy(account: UnlockedAccount, id: number): Promise<boolean> {
-    return destroyRecord(this.#db, TABLE, account, id);
+    const modseq = await destroyRecord(this.#db, TABLE, account, id);
+    if (modseq === undefined) return false;
+    await this.#sink.publish({ userId: account.userId, modseq, kind: 'submission' });
+    return true;
   }
 
   async changesSince(account: UnlockedAccount, since: number): Promise<RecordChange[]> {

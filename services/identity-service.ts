@@ -6,7 +6,7 @@ import type { Rng } from '../core/index.js';
 import type { Db } from '../storage/db.js';
 import type { AccountService } from './account-service.js';
 import { ServiceError } from './errors.js';
-import { nextModseq } from './journal.js';
+import { nextModseq, NO_NOTIFICATIONS, type ChangeSink } from './journal.js';
 import { destroyRecord, nextRecordId, openRecord, recordChangesSince, sealRecord, updateRecord, type RecordChange } from './sealed-records.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 
@@ -38,11 +38,14 @@ export class IdentityService {
   readonly #db: Db;
   readonly #rng: Rng;
   readonly #accounts: Pick<AccountService, 'resolveAddress'>;
+  readonly #sink: ChangeSink;
 
-  constructor(db: Db, opts: { rng: Rng; accounts: Pick<AccountService, 'resolveAddress'> }) {
+  /** `notifier` hears every committed change (kind `identity`), for JMAP push. */
+  constructor(db: Db, opts: { rng: Rng; accounts: Pick<AccountService, 'resolveAddress'>; notifier?: ChangeSink }) {
     this.#db = db;
     this.#rng = opts.rng;
     this.#accounts = opts.accounts;
+    this.#sink = opts.notifier ?? NO_NOTIFICATIONS;
   }
 
   /** Every identity of the account, the default one first. */
@@ -68,17 +71,25 @@ export class IdentityService {
     if (!current) throw new ServiceError('message_not_found', 'no such identity');
     const fields = { ...current.fields, ...patch };
     if (id !== 'default') {
-      if (!(await updateRecord(this.#db, TABLE, account, id, fields, this.#rng))) throw new ServiceError('message_not_found', 'no such identity');
-      return;
+      const modseq = await updateRecord(this.#db, TABLE, account, id, fields, this.#rng);
+      if (modseq === undefined) throw new ServiceError('message_not_found', 'no such identity');
+      return this.#changed(account, modseq);
     }
     const [row] = await this.#db.query<{ id: number }>(`SELECT id FROM ${TABLE} WHERE user_id = $1 AND is_default`, [account.userId]);
-    if (row) await updateRecord(this.#db, TABLE, account, row.id, fields, this.#rng);
-    else await this.#insert(account, fields, true);
+    if (!row) {
+      await this.#insert(account, fields, true);
+      return;
+    }
+    const modseq = await updateRecord(this.#db, TABLE, account, row.id, fields, this.#rng);
+    if (modseq !== undefined) await this.#changed(account, modseq);
   }
 
   /** Removes an added identity; false when there is none with this id. The default one cannot be removed. */
   async destroy(account: UnlockedAccount, id: number): Promise<boolean> {
-    return destroyRecord(this.#db, TABLE, account, id, 'NOT is_default');
+    const modseq = await destroyRecord(this.#db, TABLE, account, id, 'NOT is_default');
+    if (modseq === undefined) return false;
+    await this.#changed(account, modseq);
+    return true;
   }
 
   /** Identities changed after `since` (the default one only as updated). */
@@ -88,14 +99,21 @@ export class IdentityService {
   }
 
   async #insert(account: UnlockedAccount, fields: IdentityFields, isDefault: boolean): Promise<number> {
-    return this.#db.transaction(async (tx) => {
+    const { id, modseq } = await this.#db.transaction(async (tx) => {
       const id = await nextRecordId(tx, TABLE);
       const modseq = await nextModseq(tx, account.userId);
       await tx.query(`INSERT INTO ${TABLE} (id, user_id, is_default, data, modseq, created_modseq) VALUES ($1, $2, $3, $4, $5, $5)`, [
         id, account.userId, isDefault, sealRecord(account, TABLE, id, fields, this.#rng), modseq,
       ]);
-      return id;
+      return { id, modseq };
     });
+    await this.#changed(account, modseq);
+    return id;
+  }
+
+  /** After the commit: push and other listeners hear of it. */
+  #changed(account: UnlockedAccount, modseq: number): Promise<void> {
+    return this.#sink.publish({ userId: account.userId, modseq, kind: 'identity' });
   }
 }
 

@@ -59,7 +59,7 @@ export class MailImport {
   readonly #db: Db;
   readonly #accounts: Pick<AccountService, 'resolveAddress'>;
   readonly #messages: Pick<MessageService, 'deliverInto'>;
-  readonly #contacts: Pick<ContactService, 'addFriends'>;
+  readonly #contacts: Pick<ContactService, 'addFriends' | 'announce'>;
   readonly #gateway: Pick<Identity, 'privateKey'>;
   readonly #key: Uint8Array;
   readonly #rng: Rng;
@@ -70,7 +70,7 @@ export class MailImport {
     db: Db;
     accounts: Pick<AccountService, 'resolveAddress'>;
     messages: Pick<MessageService, 'deliverInto'>;
-    contacts: Pick<ContactService, 'addFriends'>;
+    contacts: Pick<ContactService, 'addFriends' | 'announce'>;
     gateway: Pick<Identity, 'privateKey'>;
     gatewaySecret: Uint8Array;
     rng: Rng;
@@ -132,11 +132,12 @@ export class MailImport {
     const into = target.role !== undefined ? { role: target.role } : folderId.mailboxId !== null ? { id: folderId.mailboxId } : undefined;
     if (into) {
       const stored = await this.#messages.deliverInto({ userId, target: into, raw: input.raw, envelope, flags, internalDate: input.internalDate }, claim);
+      if (stored && friends.length > 0) await this.#contacts.announce(userId);
       return stored ? 'imported' : 'skipped';
     }
     // A named folder that does not exist yet: staged until the user's next login.
     const sealed = this.#sealer.seal(publicKey, userId, utf8(JSON.stringify(envelope(publicKey))));
-    return this.#db.transaction(async (tx) => {
+    const outcome = await this.#db.transaction(async (tx) => {
       if (!(await claim(tx))) return 'skipped';
       const charged = await tx.query('UPDATE users SET used_bytes = used_bytes + $2 WHERE id = $1 AND used_bytes + $2 <= quota_bytes RETURNING id', [userId, input.raw.length]);
       if (charged.length === 0) throw new ServiceError('quota_exceeded');
@@ -144,8 +145,10 @@ export class MailImport {
         'INSERT INTO import_staged (user_id, folder_id, seal, data, size, flags, internal_date) VALUES ($1, $2, $3, $4, $5, $6, $7)',
         [userId, folderId.id, SEAL_ENVELOPE, sealed, input.raw.length, flags, input.internalDate],
       );
-      return 'imported';
+      return 'imported' as const;
     });
+    if (outcome === 'imported' && friends.length > 0) await this.#contacts.announce(userId);
+    return outcome;
   }
 
   #folderHash(userId: number, source: string, path: string): Uint8Array {

@@ -6,6 +6,8 @@ import {
 } from '../core/index.js';
 import { receivedLnmpMime } from '../converters/lnmp-mail.js';
 import { headerFields } from '../converters/header-fields.js';
+import { decodeSummary, encodeSummary, type MessageSummary } from '../converters/message-summary.js';
+import { isConverterError } from '../converters/errors.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
 import { ServiceError } from './errors.js';
 
@@ -126,6 +128,27 @@ export interface BlobKeys {
 
 export function sealWithMailboxKey(keys: BlobKeys, userId: number, raw: Uint8Array, rng: Rng): Uint8Array {
   return boxSeal(keys.subkey('blob'), raw, blobContext(userId), rng);
+}
+
+const summaryContext = (userId: number) => `summary:${userId}`;
+
+/**
+ * A blob's summary (converters/message-summary.ts), sealed like seal-2 data: under the mailbox
+ * key, bound to the owner, with its own context so a summary cannot stand in for a blob's data.
+ */
+export function sealSummary(keys: BlobKeys, userId: number, summary: MessageSummary, rng: Rng): Uint8Array {
+  return boxSeal(keys.subkey('blob'), encodeSummary(summary), summaryContext(userId), rng);
+}
+
+/** Opens a sealed summary; tampering, another user's summary or bytes that are not one give ServiceError `integrity`. */
+export function openSummary(keys: BlobKeys, userId: number, sealed: Uint8Array): MessageSummary {
+  const bytes = boxOpen(keys.subkey('blob'), sealed, summaryContext(userId));
+  try {
+    return decodeSummary(bytes);
+  } catch (cause) {
+    if (isConverterError(cause)) throw new ServiceError('integrity', `summary of user ${userId}: ${cause.message}`, { cause });
+    throw cause;
+  }
 }
 
 /** Opens a stored blob of any kind to its MIME bytes; any tampering gives ServiceError `integrity`. */

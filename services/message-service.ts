@@ -5,11 +5,11 @@
 import { utf8, type Rng, type VerifiedMessage } from '../core/index.js';
 import type { Db, Queryable } from '../storage/db.js';
 import { ServiceError } from './errors.js';
-import { destroyedRow, nextModseq, recordChanges, NO_NOTIFICATIONS, type ChangeEvent, type ChangeRow, type ChangeSink } from './journal.js';
-import { releaseSpace } from './mailbox-service.js';
+import { journalRemoval, nextModseq, removalModseq, NO_NOTIFICATIONS, type ChangeEvent, type ChangeSink, type RemovedMessage } from './journal.js';
 import type { MailboxRole } from './mailbox-names.js';
 import { signMissingDocument } from './user-document.js';
-import { DeliverySealer, openBlob, sealWithMailboxKey, SEAL_ENVELOPE, SEAL_MAILBOX_KEY, SEAL_RECEIVED, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
+import { DeliverySealer, openBlob, openSummary, sealSummary, sealWithMailboxKey, SEAL_ENVELOPE, SEAL_MAILBOX_KEY, SEAL_RECEIVED, SEAL_TO_PUBLIC_KEY } from './message-crypto.js';
+import { summarize, type MessageSummary } from '../converters/message-summary.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 import { DeliveryBatcher } from './delivery-batcher.js';
 import { assignThread, assignThreads } from './threading.js';
@@ -217,12 +217,16 @@ export class MessageService {
     checkSize(raw);
     const flags = checkFlags(opts.flags ?? []);
     const sealed = sealWithMailboxKey(account, account.userId, raw, this.#rng);
+    const summary = sealSummary(account, account.userId, summarize(raw), this.#rng);
     const userId = account.userId;
     const result = await this.#db.transaction(async (tx) => {
       const modseq = await nextModseq(tx, userId);
       await chargeQuota(tx, userId, raw.length);
       const mb = await allocateUids(tx, userId, { id: mailboxId }, 1, modseq);
-      const [blob] = await tx.query<{ id: number }>('INSERT INTO blobs (user_id, seal, data, size) VALUES ($1, $2, $3, $4) RETURNING id', [userId, SEAL_MAILBOX_KEY, sealed, raw.length]);
+      const [blob] = await tx.query<{ id: number }>(
+        'INSERT INTO blobs (user_id, seal, data, size, summary) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+        [userId, SEAL_MAILBOX_KEY, sealed, raw.length, summary],
+      );
       const [idRow] = await tx.query<{ id: number }>("SELECT nextval('messages_id_seq')::int8 AS id");
       const id = idRow!.id;
       const threadId = await assignThread(tx, account, id, raw);
@@ -293,8 +297,16 @@ export class MessageService {
     const raws = good.map((o) => o.raw);
     if (blobs.length === 0) return picked.length;
     await tx.query(
-      'UPDATE blobs SET seal = 2, data = v.data, size = v.size FROM unnest($2::int8[], $3::bytea[], $4::int8[]) AS v(id, data, size) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal IN (1, 3, 4)',
-      [account.userId, blobs.map((b) => b.id), raws.map((raw) => sealWithMailboxKey(account, account.userId, raw, this.#rng)), raws.map((raw) => raw.length)],
+      `UPDATE blobs SET seal = 2, data = v.data, size = v.size, summary = v.summary
+         FROM unnest($2::int8[], $3::bytea[], $4::int8[], $5::bytea[]) AS v(id, data, size, summary)
+        WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal IN (1, 3, 4)`,
+      [
+        account.userId,
+        blobs.map((b) => b.id),
+        raws.map((raw) => sealWithMailboxKey(account, account.userId, raw, this.#rng)),
+        raws.map((raw) => raw.length),
+        raws.map((raw) => sealSummary(account, account.userId, summarize(raw), this.#rng)),
+      ],
     );
     await fixReceivedSizes(tx, account.userId, good.filter((o) => o.blob.seal === SEAL_RECEIVED).map((o) => ({ blobId: o.blob.id, size: o.raw.length })));
     const msgs = await tx.query<{ id: number; mailbox_id: number; uid: number; blob_id: number }>(
@@ -366,6 +378,76 @@ export class MessageService {
     return rows.map((r) => ({ ...meta(r), raw: openBlob(r.seal, r.data, account.userId, account, shared) }));
   }
 
+  /** Like fetch() but `raw` is the message's top-level header only (from the summary). */
+  async fetchHeaders(account: UnlockedAccount, mailboxId: number, uids: readonly number[]): Promise<FetchedMessage[]> {
+    const rows = await this.#db.query<MetaRow & { blob_id: number; seal: number; summary: Uint8Array | null }>(
+      `SELECT ${metaColumns('m')}, m.blob_id, b.seal, b.summary
+         FROM messages m JOIN blobs b ON b.id = m.blob_id AND b.user_id = m.user_id
+        WHERE m.user_id = $1 AND m.mailbox_id = $2 AND m.uid = ANY($3::int8[]) ORDER BY m.uid`,
+      [account.userId, mailboxId, uids],
+    );
+    const summaries = await this.#summaries(account, rows.map((r) => ({ id: r.blob_id, seal: r.seal, summary: r.summary })));
+    // A blob removed between the two reads (its last message expunged) is left out, as by fetch().
+    return rows.flatMap((r) => {
+      const summary = summaries.get(r.blob_id);
+      return summary ? [{ ...meta(r), raw: summary.header }] : [];
+    });
+  }
+
+  /** Summaries of some of the user's blobs that a message holds; a blob without one (stored before 015, or not re-wrapped yet) is summarised from its bytes, and for seal 2 the summary is stored back. */
+  async readSummaries(account: UnlockedAccount, blobIds: readonly number[]): Promise<Map<number, MessageSummary>> {
+    if (blobIds.length === 0) return new Map();
+    const rows = await this.#db.query<{ id: number; seal: number; summary: Uint8Array | null }>(
+      `SELECT b.id, b.seal, b.summary FROM blobs b
+        WHERE b.user_id = $1 AND b.id = ANY($2::int8[]) AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id AND m.user_id = $1)`,
+      [account.userId, [...new Set(blobIds)]],
+    );
+    return this.#summaries(account, rows);
+  }
+
+  /**
+   * Opens the stored summaries; the blobs without one (or with one that does not open) are
+   * read, opened and summarised, and those under the mailbox key get theirs stored back.
+   */
+  async #summaries(account: UnlockedAccount, rows: ReadonlyArray<{ id: number; seal: number; summary: Uint8Array | null }>): Promise<Map<number, MessageSummary>> {
+    const out = new Map<number, MessageSummary>();
+    const missing = new Set<number>();
+    for (const r of rows) {
+      if (out.has(r.id)) continue;
+      if (r.summary) {
+        try {
+          out.set(r.id, openSummary(account, account.userId, r.summary));
+          continue;
+        } catch (err) {
+          // The blob's own (authenticated) bytes say what the summary should be.
+          if (!(err instanceof ServiceError && err.code === 'integrity')) throw err;
+        }
+      }
+      missing.add(r.id);
+    }
+    if (missing.size === 0) return out;
+    const blobs = await this.#db.query<{ id: number; seal: number; data: Uint8Array }>('SELECT id, seal, data FROM blobs WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, [...missing]]);
+    const shared = new Map<string, Uint8Array>();
+    const stored: Array<{ id: number; summary: Uint8Array }> = [];
+    try {
+      for (const b of blobs) {
+        const summary = summarize(openBlob(b.seal, b.data, account.userId, account, shared));
+        out.set(b.id, summary);
+        // Blobs still sealed to the public key get theirs when they are re-wrapped.
+        if (b.seal === SEAL_MAILBOX_KEY) stored.push({ id: b.id, summary: sealSummary(account, account.userId, summary, this.#rng) });
+      }
+    } finally {
+      for (const k of shared.values()) k.fill(0);
+    }
+    if (stored.length > 0) {
+      await this.#db.query(
+        'UPDATE blobs SET summary = v.summary FROM unnest($2::int8[], $3::bytea[]) AS v(id, summary) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal = 2',
+        [account.userId, stored.map((s) => s.id), stored.map((s) => s.summary)],
+      );
+    }
+    return out;
+  }
+
   /**
    * STORE: add, remove or replace flags. One modseq for the whole operation; only messages
    * whose flags change get it. With `unchangedSince`, messages modified after it are left
@@ -377,34 +459,33 @@ export class MessageService {
     const f = checkFlags(flags);
     const newFlags =
       op === 'set' ? '$4::text[]' : op === 'add' ? 'ARRAY(SELECT DISTINCT x FROM unnest(flags || $4::text[]) x ORDER BY x)' : 'ARRAY(SELECT x FROM unnest(flags) x WHERE x <> ALL ($4::text[]) ORDER BY x)';
-    const result = await this.#db.transaction(async (tx) => {
-      const candidates = await tx.query<{ uid: number; modseq: number }>(
-        'SELECT uid, modseq FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE',
-        [account.userId, mailboxId, uids],
-      );
-      const failed = opts.unchangedSince === undefined ? [] : candidates.filter((c) => c.modseq > opts.unchangedSince!).map((c) => c.uid);
-      const unchecked = candidates.filter((c) => !failed.includes(c.uid)).map((c) => c.uid);
-      // Only messages whose flags actually change take the new modseq; none, no modseq.
-      const eligible = unchecked.length === 0 ? [] : (await tx.query<{ uid: number }>(
-        `SELECT uid FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) AND flags IS DISTINCT FROM ${newFlags}`,
-        [account.userId, mailboxId, unchecked, f],
-      )).map((r) => r.uid);
-      if (eligible.length === 0) return { updated: [], failed, modseq: 0 };
-      const modseq = await nextModseq(tx, account.userId);
-      const rows = await tx.query<MetaRow>(
-        `UPDATE messages SET flags = ${newFlags}, modseq = $5
-          WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) AND flags IS DISTINCT FROM ${newFlags}
-          RETURNING ${META_COLUMNS}`,
-        [account.userId, mailboxId, eligible, f, modseq],
-      );
-      rows.sort((a, b) => a.uid - b.uid);
-      if (rows.length > 0) {
-        await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [mailboxId, account.userId, modseq]);
-      }
-      return { updated: rows.map(meta), failed, modseq: rows.length > 0 ? modseq : 0 };
-    });
-    if (result.modseq) await this.#sink.publish({ userId: account.userId, modseq: result.modseq, mailboxId, kind: 'email' });
-    return { updated: result.updated, failed: result.failed };
+    // One statement, no transaction round trips: lock the rows (in UID order), keep those
+    // unchanged since $5 whose flags change, and only then (count(*) reads every candidate
+    // first) take the modseq, update them and the mailbox's HIGHESTMODSEQ. None eligible, no
+    // modseq. Every CTE reads the candidates as locked, so the flags written are computed from
+    // the rows' latest versions, as the UPDATE's own re-check would. The UNION's second part
+    // lists the UIDs modified after UNCHANGEDSINCE.
+    const rows = await this.#db.query<MetaRow & { failed_uid: number | null }>(
+      `WITH cand AS (
+         SELECT id, uid, modseq, flags FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND uid = ANY($3::int8[]) ORDER BY uid FOR UPDATE),
+       elig AS (
+         SELECT id, nf FROM (SELECT id, flags, ${newFlags} AS nf FROM cand WHERE $5::int8 IS NULL OR modseq <= $5) c WHERE flags IS DISTINCT FROM nf),
+       ms AS (
+         UPDATE users SET modseq = modseq + 1 WHERE id = $1 AND (SELECT count(*) FROM elig) > 0 RETURNING modseq AS new_modseq),
+       upd AS (
+         UPDATE messages m SET flags = e.nf, modseq = ms.new_modseq FROM elig e, ms WHERE m.id = e.id AND m.user_id = $1 RETURNING ${metaColumns('m')}),
+       mb AS (
+         UPDATE mailboxes b SET highestmodseq = ms.new_modseq FROM ms WHERE b.id = $2 AND b.user_id = $1)
+       SELECT upd.*, NULL::int8 AS failed_uid FROM upd
+       UNION ALL
+       SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, uid FROM cand WHERE modseq > $5`,
+      [account.userId, mailboxId, uids, f, opts.unchangedSince ?? null],
+    );
+    const updated = rows.filter((r) => r.failed_uid === null).sort((a, b) => a.uid - b.uid);
+    const failed = rows.filter((r) => r.failed_uid !== null).map((r) => r.failed_uid!).sort((a, b) => a - b);
+    const modseq = updated[0]?.modseq ?? 0;
+    if (modseq) await this.#sink.publish({ userId: account.userId, modseq, mailboxId, kind: 'email' });
+    return { updated: updated.map(meta), failed };
   }
 
   /** COPY (or MOVE with `move`): returns source → destination UID pairs (COPYUID). */
@@ -446,16 +527,22 @@ export class MessageService {
   /** EXPUNGE: removes messages flagged \Deleted (only those in `uids`, if given). Returns their UIDs. */
   async expunge(account: UnlockedAccount, mailboxId: number, uids?: readonly number[]): Promise<number[]> {
     const result = await this.#db.transaction(async (tx) => {
-      const gone = await tx.query<{ id: number; uid: number; size: number; blob_id: number; thread_id: number; created_modseq: number }>(
-        `DELETE FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND '\\Deleted' = ANY (flags) ${uids ? 'AND uid = ANY($3::int8[])' : ''}
-         RETURNING id, uid, size, blob_id, thread_id, created_modseq`,
+      // The DELETE takes the modseq (and gives the quota back) once it holds every row: the
+      // account's lock comes after the rows', as in STORE and COPY.
+      const gone = await tx.query<Omit<RemovedMessage, 'mailbox_id'> & { new_modseq: number | null }>(
+        `WITH gone AS (
+           DELETE FROM messages WHERE user_id = $1 AND mailbox_id = $2 AND '\\Deleted' = ANY (flags) ${uids ? 'AND uid = ANY($3::int8[])' : ''}
+           RETURNING id, uid, size, blob_id, thread_id, created_modseq),
+         ms AS (
+           UPDATE users SET modseq = modseq + 1, used_bytes = greatest(used_bytes - (SELECT coalesce(sum(size), 0) FROM gone), 0)
+            WHERE id = $1 AND (SELECT count(*) FROM gone) > 0 RETURNING modseq AS new_modseq)
+         SELECT gone.*, (SELECT new_modseq FROM ms) AS new_modseq FROM gone`,
         uids ? [account.userId, mailboxId, uids] : [account.userId, mailboxId],
       );
       if (gone.length === 0) return { uids: [], modseq: 0 };
-      const modseq = await nextModseq(tx, account.userId);
-      await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [mailboxId, account.userId, modseq]);
-      await recordChanges(tx, account.userId, modseq, gone.map((m) => destroyedRow(m, mailboxId)));
-      await releaseSpace(tx, account.userId, gone);
+      const modseq = gone[0]!.new_modseq;
+      if (modseq === null) throw new Error(`user ${account.userId} vanished during a change`);
+      await journalRemoval(tx, account.userId, modseq, gone.map((m) => ({ ...m, mailbox_id: mailboxId })));
       return { uids: gone.map((m) => m.uid).sort((a, b) => a - b), modseq };
     });
     if (result.modseq) await this.#sink.publish({ userId: account.userId, modseq: result.modseq, mailboxId, kind: 'email' });
@@ -562,12 +649,11 @@ export class MessageService {
   async removeBlobs(account: UnlockedAccount, items: ReadonlyArray<{ blobId: number; mailboxIds?: readonly number[] }>): Promise<number[]> {
     const userId = account.userId;
     const result = await this.#db.transaction(async (tx) => {
-      const changes: ChangeRow[] = [];
-      const removed: Array<{ size: number; blob_id: number }> = [];
+      const removed: RemovedMessage[] = [];
       const mailboxes = new Set<number>();
       const touched: number[] = [];
       for (const item of items) {
-        const gone = await tx.query<{ id: number; mailbox_id: number; uid: number; size: number; blob_id: number; thread_id: number; created_modseq: number }>(
+        const gone = await tx.query<RemovedMessage>(
           `DELETE FROM messages WHERE user_id = $1 AND blob_id = $2 ${item.mailboxIds ? 'AND mailbox_id = ANY($3::int8[])' : ''}
            RETURNING id, mailbox_id, uid, size, blob_id, thread_id, created_modseq`,
           item.mailboxIds ? [userId, item.blobId, item.mailboxIds] : [userId, item.blobId],
@@ -575,16 +661,13 @@ export class MessageService {
         if (gone.length === 0) continue;
         touched.push(item.blobId);
         for (const m of gone) {
-          changes.push(destroyedRow(m));
           mailboxes.add(m.mailbox_id);
           removed.push(m);
         }
       }
       if (touched.length === 0) return { touched, modseq: 0, mailboxes: [] as number[] };
-      const modseq = await nextModseq(tx, userId);
-      await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE user_id = $1 AND id = ANY($2::int8[])', [userId, [...mailboxes], modseq]);
-      await recordChanges(tx, userId, modseq, changes);
-      await releaseSpace(tx, userId, removed);
+      const modseq = await removalModseq(tx, userId, removed);
+      await journalRemoval(tx, userId, modseq, removed);
       return { touched, modseq, mailboxes: [...mailboxes] };
     });
     for (const mailboxId of result.mailboxes) await this.#sink.publish({ userId, modseq: result.modseq, mailboxId, kind: 'email' });
@@ -692,26 +775,44 @@ async function copyRows(
   tx: Queryable, userId: number, fromId: number, src: readonly SourceRow[], target: { role: MailboxRole } | { id: number }, opts: { move: boolean; addFlags: readonly string[] },
 ): Promise<{ pairs: Array<{ from: number; to: number }>; modseq: number; toId: number }> {
   if (src.length === 0) return { pairs: [], modseq: 0, toId: 'id' in target ? target.id : 0 };
-  const modseq = await nextModseq(tx, userId);
-  if (!opts.move) await chargeQuota(tx, userId, src.reduce((s, m) => s + m.size, 0));
-  const dest = await allocateUids(tx, userId, target, src.length, modseq);
-  // Source UIDs in ascending order map to consecutive new UIDs.
-  await tx.query(
-    `INSERT INTO messages (user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
-     SELECT user_id, $3, $4 + (row_number() OVER (ORDER BY uid)) - 1, $5, $5,
-            ${opts.addFlags.length === 0 ? 'flags' : 'ARRAY(SELECT DISTINCT x FROM unnest(flags || $6::text[]) x ORDER BY x)'}, internal_date, size, thread_id, blob_id
-       FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])`,
-    [userId, src.map((m) => m.id), dest.id, dest.firstUid, modseq, ...(opts.addFlags.length === 0 ? [] : [opts.addFlags])],
+  // One statement after the caller locked the sources: the modseq with the quota charge (a
+  // copy only), then the target's UIDs, the new rows and, for a move, the sources' removal,
+  // their journal rows and their mailbox's HIGHESTMODSEQ (the target's is set with its UIDs).
+  // The CTEs that change mailboxes and rows join `ms`, so the modseq row lock comes first.
+  const byRole = 'role' in target;
+  const bytes = opts.move ? 0 : src.reduce((s, m) => s + m.size, 0);
+  const params: unknown[] = [userId, src.map((m) => m.id), byRole ? target.role : target.id, bytes, src.length];
+  const flagsSql = opts.addFlags.length === 0 ? 's.flags' : `ARRAY(SELECT DISTINCT x FROM unnest(s.flags || $${params.push(opts.addFlags)}::text[]) x ORDER BY x)`;
+  const move = opts.move
+    ? `, del AS (DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[]) AND EXISTS (SELECT 1 FROM dest)),
+       src_mb AS (UPDATE mailboxes b SET highestmodseq = ms.new_modseq FROM ms WHERE b.id = $${params.push(fromId)}::int8 AND b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM dest WHERE dest.id = $${params.length})),
+       j AS (
+         INSERT INTO changes (user_id, modseq, kind, op, object_id, mailbox_id, uid, thread_id, blob_id, created_modseq)
+         SELECT $1, ms.new_modseq, 'email', 'destroyed', s.id, $${params.length}::int8, s.uid, s.thread_id, s.blob_id, s.created_modseq
+           FROM messages s, ms WHERE s.user_id = $1 AND s.id = ANY($2::int8[]) AND EXISTS (SELECT 1 FROM dest) ORDER BY s.uid)`
+    : '';
+  const [r] = await tx.query<{ modseq: number | null; to_id: number | null; first_uid: number | null }>(
+    `WITH ms AS (
+       UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $4::int8 WHERE id = $1 AND ($4::int8 = 0 OR used_bytes + $4::int8 <= quota_bytes) RETURNING modseq AS new_modseq),
+     dest AS (
+       UPDATE mailboxes b SET uidnext = b.uidnext + $5::int8, highestmodseq = ms.new_modseq FROM ms WHERE b.user_id = $1 AND ${byRole ? 'b.role = $3' : 'b.id = $3::int8'}
+       RETURNING b.id, b.uidnext - $5::int8 AS first_uid),
+     ins AS (
+       INSERT INTO messages (user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+       SELECT s.user_id, dest.id, dest.first_uid + (row_number() OVER (ORDER BY s.uid)) - 1, ms.new_modseq, ms.new_modseq,
+              ${flagsSql}, s.internal_date, s.size, s.thread_id, s.blob_id
+         FROM messages s, dest, ms WHERE s.user_id = $1 AND s.id = ANY($2::int8[]))${move}
+     SELECT (SELECT new_modseq FROM ms) AS modseq, (SELECT id FROM dest) AS to_id, (SELECT first_uid FROM dest) AS first_uid`,
+    params,
   );
-  const changes: ChangeRow[] = [];
-  const pairs = src.map((m, i) => ({ from: m.uid, to: dest.firstUid + i }));
-  if (opts.move) {
-    await tx.query('DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[])', [userId, src.map((m) => m.id)]);
-    for (const m of src) changes.push(destroyedRow(m, fromId));
-    await tx.query('UPDATE mailboxes SET highestmodseq = $3 WHERE id = $1 AND user_id = $2', [fromId, userId, modseq]);
+  if (r?.modseq == null) {
+    if (opts.move) throw new Error(`user ${userId} vanished during a change`);
+    throw new ServiceError('quota_exceeded');
   }
-  await recordChanges(tx, userId, modseq, changes);
-  return { pairs, modseq, toId: dest.id };
+  if (r.to_id === null || r.first_uid === null) throw new ServiceError('mailbox_not_found');
+  // Source UIDs in ascending order map to consecutive new UIDs.
+  const pairs = src.map((m, i) => ({ from: m.uid, to: r.first_uid! + i }));
+  return { pairs, modseq: r.modseq, toId: r.to_id };
 }
 
 /** Reserves `count` UIDs in a mailbox of the user (row lock: concurrent appends get increasing UIDs). */

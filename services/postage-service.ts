@@ -18,6 +18,7 @@ import type { Db, Queryable } from '../storage/db.js';
 import type { ContactService } from './contact-service.js';
 import { ServiceError } from './errors.js';
 import { gatewaySubkey } from './gateway-keys.js';
+import type { ChangeSink } from './journal.js';
 import type { MessageMeta, MessageService } from './message-service.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { DeliveryDecision, DeliveryRequest, PostageGate, ScreenedDelivery } from './postage.js';
@@ -88,6 +89,8 @@ export interface PostageDeps {
   /** Development only: pays one of the backend's own invoices. */
   readonly devPay?: (bolt11: string) => Promise<unknown>;
   readonly log?: PostageLog;
+  /** Hears a `postage` event after each committed change of a user's cases or policy (JMAP push). */
+  readonly notifier?: ChangeSink;
   /** Called for each invoice the backend could not create (metrics). */
   readonly onInvoiceFailure?: () => void;
   readonly now?: () => number;
@@ -189,7 +192,7 @@ export class PostageService implements PostageGate {
     const recipient = await userAddress(this.#d.db, userId);
     const preimage = block === undefined ? toHex(this.#d.rng(32)) : undefined;
     const details: Details = { sender: from, replyTo: envelopeFrom, recipient, original: repliedTo(raw), ...(preimage ? { preimage } : {}) };
-    return this.#d.db.transaction(async (tx) => {
+    const opened = await this.#d.db.transaction(async (tx) => {
       const [msg] = await tx.query<{ blob_id: number }>('SELECT blob_id FROM messages WHERE id = $1 AND user_id = $2', [message.id, userId]);
       if (block === undefined && !(await this.#claimAutoReply(tx, userId, envelopeFrom!))) block = 'auto-reply already sent in the window';
       const state: CaseState = block === undefined ? 'pending' : 'screened';
@@ -204,6 +207,8 @@ export class PostageService implements PostageGate {
       await recordEvent(tx, row!.id, state, block ?? 'invoice requested');
       return state;
     });
+    await this.#changed(userId);
+    return opened;
   }
 
   /** True (and the window starts now) unless this sender got an auto-reply from this user within the window. */
@@ -280,6 +285,7 @@ export class PostageService implements PostageGate {
       return true;
     });
     if (!opened) return false;
+    await this.#changed(row.user_id);
     this.#d.onQueued?.();
     this.#d.log?.info('postage requested', { case: row.id, amountSats });
     this.#watchInvoice(row.payment_hash!);
@@ -332,6 +338,7 @@ export class PostageService implements PostageGate {
       if (!row) throw new ServiceError('message_not_found', 'the held envelope is gone');
       await recordEvent(tx, row.id, 'open', 'LNMP envelope held; invoice sent through the relay');
     });
+    await this.#changed(userId);
     this.#watchInvoice(prepared.paymentHash);
     this.#d.log?.info('postage requested', { amountSats: prepared.amountSats, via: 'lnmp' });
     return this.#d.payUrl(publicId);
@@ -385,6 +392,7 @@ export class PostageService implements PostageGate {
     });
     if (!outcome) return;
     if (outcome.moved) await this.#d.messages.announce(outcome.moved);
+    await this.#changed(row.user_id);
     this.#d.log?.info('postage paid', { case: row.id, amountSats: amount });
     this.#emit(row.public_id);
     // The recipient's mailbox decides from here (a message deleted before payment: refund at once).
@@ -520,8 +528,8 @@ export class PostageService implements PostageGate {
   /** Moves a case from `from` to `to` (recorded), running `also` in the same transaction. False if it was no longer in `from`. */
   async #transition(id: number, from: CaseState, to: CaseState, reason: string, also?: (tx: Queryable) => Promise<void>): Promise<boolean> {
     const result = await this.#d.db.transaction(async (tx) => {
-      const rows = await tx.query<{ public_id: string | null; payment_hash: string | null }>(
-        'UPDATE postage SET state = $3, updated_at = now() WHERE id = $1 AND state = $2 RETURNING public_id, payment_hash',
+      const rows = await tx.query<{ user_id: number; public_id: string | null; payment_hash: string | null }>(
+        'UPDATE postage SET state = $3, updated_at = now() WHERE id = $1 AND state = $2 RETURNING user_id, public_id, payment_hash',
         [id, from, to],
       );
       if (rows.length === 0) return undefined;
@@ -530,6 +538,7 @@ export class PostageService implements PostageGate {
       return rows[0]!;
     });
     if (!result) return false;
+    await this.#changed(result.user_id);
     if (['settled', 'canceled', 'expired', 'approved'].includes(to)) this.#unwatch(result.payment_hash);
     this.#emit(result.public_id);
     return true;
@@ -649,7 +658,13 @@ export class PostageService implements PostageGate {
 
   async setPolicy(userId: number, patch: PolicyPatch): Promise<PostagePolicy> {
     await savePolicy(this.#d.db, userId, patch);
+    await this.#changed(userId);
     return this.policy(userId);
+  }
+
+  /** After a commit that changed a user's cases, policy or (with them) contacts: push hears of it. */
+  async #changed(userId: number): Promise<void> {
+    await this.#d.notifier?.publish({ userId: Number(userId), modseq: 0, kind: 'postage' });
   }
 
   /** A user's most recent cases with their recorded events, newest first. */

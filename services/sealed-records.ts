@@ -35,25 +35,25 @@ export async function nextRecordId(q: Queryable, table: RecordTable): Promise<nu
   return row!.id;
 }
 
-/** Replaces a live row's data under a new modseq; false when there is no such live row. */
-export async function updateRecord(db: Db, table: RecordTable, account: Keys, id: number, value: unknown, rng: Rng): Promise<boolean> {
+/** Replaces a live row's data under a new modseq; returns that modseq, undefined when there is no such live row. */
+export async function updateRecord(db: Db, table: RecordTable, account: Keys, id: number, value: unknown, rng: Rng): Promise<number | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx.query<{ id: number }>(`SELECT id FROM ${table} WHERE id = $1 AND user_id = $2 AND NOT destroyed FOR UPDATE`, [id, account.userId]);
-    if (!row) return false;
+    if (!row) return undefined;
     const modseq = await nextModseq(tx, account.userId);
     await tx.query(`UPDATE ${table} SET data = $3, modseq = $4 WHERE id = $1 AND user_id = $2`, [id, account.userId, sealRecord(account, table, id, value, rng), modseq]);
-    return true;
+    return modseq;
   });
 }
 
-/** Leaves a tombstone (no data) under a new modseq; false when there is no such live row. */
-export async function destroyRecord(db: Db, table: RecordTable, account: Keys, id: number, extraCondition = 'true'): Promise<boolean> {
+/** Leaves a tombstone (no data) under a new modseq; returns that modseq, undefined when there is no such live row. */
+export async function destroyRecord(db: Db, table: RecordTable, account: Keys, id: number, extraCondition = 'true'): Promise<number | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx.query<{ id: number }>(`SELECT id FROM ${table} WHERE id = $1 AND user_id = $2 AND NOT destroyed AND ${extraCondition} FOR UPDATE`, [id, account.userId]);
-    if (!row) return false;
+    if (!row) return undefined;
     const modseq = await nextModseq(tx, account.userId);
     await tx.query(`UPDATE ${table} SET data = NULL, destroyed = true, modseq = $3 WHERE id = $1 AND user_id = $2`, [id, account.userId, modseq]);
-    return true;
+    return modseq;
   });
 }
 

@@ -31,7 +31,7 @@ export class SubmissionService {
   readonly #db: Db;
   readonly #accounts: Pick<AccountService, 'resolveAddress' | 'isHostedDomain'>;
   readonly #inbound: Pick<InboundMail, 'deliver'>;
-  readonly #contacts: Pick<ContactService, 'addFriends'>;
+  readonly #contacts: Pick<ContactService, 'addFriends' | 'announce'>;
   readonly #queue: Pick<OutboundQueue, 'enqueue'>;
   readonly #onQueued: () => void;
   readonly #lnmp: LnmpOutbound | undefined;
@@ -42,7 +42,7 @@ export class SubmissionService {
     db: Db;
     accounts: Pick<AccountService, 'resolveAddress' | 'isHostedDomain'>;
     inbound: Pick<InboundMail, 'deliver'>;
-    contacts: Pick<ContactService, 'addFriends'>;
+    contacts: Pick<ContactService, 'addFriends' | 'announce'>;
     queue: Pick<OutboundQueue, 'enqueue'>;
     /** Called after a message was queued and committed (wakes the outbound worker). */
     onQueued?: () => void;
@@ -110,6 +110,7 @@ export class SubmissionService {
       if (envelopes.length > 0) await this.#lnmp!.enqueue(tx, envelopes);
       return remote.length === 0 ? undefined : this.#queue.enqueue(tx, { userId: input.account.userId, envelopeFrom: input.envelopeFrom, raw: input.raw, recipients: remote });
     });
+    await this.#contacts.announce(input.account.userId);
     if (envelopes.length > 0) this.#lnmp!.queued();
     if (queuedId !== undefined) this.#onQueued();
     return { local, queuedId };

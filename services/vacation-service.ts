@@ -9,7 +9,7 @@ import { fromUtf8, toHex, utf8, type Rng } from '../core/index.js';
 import { autoReplyBlock, buildVacationReply, repliedTo } from '../converters/index.js';
 import type { Db } from '../storage/db.js';
 import { gatewaySubkey } from './gateway-keys.js';
-import { nextModseq } from './journal.js';
+import { nextModseq, NO_NOTIFICATIONS, type ChangeSink } from './journal.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import { boxOpen, boxSeal, keyedHash } from './secret-box.js';
 
@@ -52,6 +52,7 @@ export class VacationService {
   readonly #hostname: string;
   readonly #now: () => number;
   readonly #log: VacationLog | undefined;
+  readonly #sink: ChangeSink;
 
   constructor(deps: {
     db: Db;
@@ -64,6 +65,8 @@ export class VacationService {
     hostname: string;
     now?: () => number;
     log?: VacationLog;
+    /** Hears every committed change of the setting (kind `vacation`), for JMAP push. */
+    notifier?: ChangeSink;
   }) {
     this.#db = deps.db;
     this.#key = gatewaySubkey(deps.gatewaySecret, 'vacation');
@@ -73,6 +76,7 @@ export class VacationService {
     this.#hostname = deps.hostname;
     this.#now = deps.now ?? Date.now;
     this.#log = deps.log;
+    this.#sink = deps.notifier ?? NO_NOTIFICATIONS;
   }
 
   async get(userId: number): Promise<VacationSettings> {
@@ -91,14 +95,16 @@ export class VacationService {
   async set(userId: number, settings: VacationSettings): Promise<void> {
     const texts: Texts = { subject: settings.subject, textBody: settings.textBody, htmlBody: settings.htmlBody };
     const sealed = boxSeal(this.#key, utf8(JSON.stringify(texts)), context(userId), this.#rng);
-    await this.#db.transaction(async (tx) => {
+    const modseq = await this.#db.transaction(async (tx) => {
       const modseq = await nextModseq(tx, userId);
       await tx.query(
         `INSERT INTO vacation_responses (user_id, is_enabled, from_date, to_date, data, modseq, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (user_id) DO UPDATE SET is_enabled = $2, from_date = $3, to_date = $4, data = $5, modseq = $6, updated_at = $7`,
         [userId, settings.isEnabled, settings.fromDate, settings.toDate, sealed, modseq, new Date(this.#now())],
       );
+      return modseq;
     });
+    await this.#sink.publish({ userId, modseq, kind: 'vacation' });
   }
 
   /** After an INBOX delivery from the MX: queues the reply when due. Never throws; true when a reply was queued. */

@@ -60,3 +60,99 @@ describe('Redis counters', () => {
     });
   });
 });
+
+describe('Redis counters with batching (the relay publish limits)', () => {
+  const key = () => `test:batch:${randomBytes(6).toString('hex')}`;
+
+  it('count locally at once, send the hits to Redis within syncMs, and reset', async () => {
+    const ns = randomBytes(6).toString('hex');
+    const [batched, exact] = await Promise.all([createRedisCounters(TEST_REDIS_URL, ns, { batching: { maxUnsynced: 100, syncMs: 20 } }), createRedisCounters(TEST_REDIS_URL, ns)]);
+    const k = key();
+    try {
+      const counts = [];
+      for (let i = 0; i < 10; i++) counts.push(await batched.hit(k, 60_000));
+      expect(counts).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      for (let waited = 0; (await exact.peek(k)) < 10 && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(await exact.peek(k)).toBe(10);
+      await batched.reset(k);
+      expect(await exact.peek(k)).toBe(0);
+      expect(await batched.hit(k, 60_000)).toBe(1);
+    } finally {
+      await Promise.all([batched.close(), exact.close()]);
+    }
+  });
+
+  it('wait for Redis once maxUnsynced hits of a key are unconfirmed, and send the rest on close', async () => {
+    const ns = randomBytes(6).toString('hex');
+    // syncMs far beyond the test: only maxUnsynced and close() send hits.
+    const [batched, exact] = await Promise.all([createRedisCounters(TEST_REDIS_URL, ns, { batching: { maxUnsynced: 4, syncMs: 3_600_000 } }), createRedisCounters(TEST_REDIS_URL, ns)]);
+    const k = key();
+    try {
+      const quiet = `${k}:quiet`;
+      expect(await batched.hit(quiet, 60_000)).toBe(1);
+      for (let i = 1; i <= 4; i++) expect(await batched.hit(k, 60_000)).toBe(i);
+      expect(await exact.peek(k)).toBe(0);
+      await exact.hit(k, 60_000);
+      // The fifth hit sends the four and counts itself with what Redis answered (4 + 1 other).
+      expect(await batched.hit(k, 60_000)).toBe(6);
+      expect(await exact.peek(k)).toBe(5);
+      // A key with fewer than half of maxUnsynced unsent waits for the timer (or close).
+      expect(await exact.peek(quiet)).toBe(0);
+      await batched.close();
+      expect(await exact.peek(k)).toBe(6);
+      expect(await exact.peek(quiet)).toBe(1);
+    } finally {
+      await exact.close();
+    }
+  });
+
+  it('expire with their window', async () => {
+    const ns = randomBytes(6).toString('hex');
+    const [batched, exact] = await Promise.all([createRedisCounters(TEST_REDIS_URL, ns, { batching: { maxUnsynced: 2, syncMs: 10 } }), createRedisCounters(TEST_REDIS_URL, ns)]);
+    const k = key();
+    try {
+      for (let i = 1; i <= 5; i++) expect(await batched.hit(k, 150)).toBe(i);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await exact.peek(k)).toBe(0);
+      expect(await batched.hit(k, 150)).toBe(1);
+    } finally {
+      await Promise.all([batched.close(), exact.close()]);
+    }
+  });
+
+  it('across processes accept at least the limit and at most (processes − 1) × maxUnsynced more', async () => {
+    const ns = randomBytes(6).toString('hex');
+    const processes = 3;
+    const maxUnsynced = 8;
+    const limit = 100;
+    const counters = await Promise.all(Array.from({ length: processes }, () => createRedisCounters(TEST_REDIS_URL, ns, { batching: { maxUnsynced, syncMs: 5 } })));
+    const k = key();
+    try {
+      let accepted = 0;
+      // 3 × 150 hits, the processes interleaved, each hit answered before the same process's next.
+      await Promise.all(
+        counters.map(async (c) => {
+          for (let i = 0; i < 150; i++) {
+            if ((await c.hit(k, 60_000)) <= limit) accepted++;
+            if (i % 5 === 0) await new Promise((r) => setImmediate(r));
+          }
+        }),
+      );
+      expect(accepted).toBeGreaterThanOrEqual(limit);
+      expect(accepted).toBeLessThanOrEqual(limit + (processes - 1) * maxUnsynced);
+    } finally {
+      await Promise.all(counters.map((c) => c.close()));
+    }
+    const exact = await createRedisCounters(TEST_REDIS_URL, ns);
+    try {
+      // Every hit reached Redis, refused ones included.
+      expect(await exact.peek(k)).toBe(processes * 150);
+    } finally {
+      await exact.close();
+    }
+  });
+
+  it('refuse settings that are not positive integers', async () => {
+    await expect(createRedisCounters(TEST_REDIS_URL, '', { batching: { maxUnsynced: 0, syncMs: 10 } })).rejects.toThrow(RangeError);
+  });
+});

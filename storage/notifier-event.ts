@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { ChangeEvent } from './notifier.js';
 
-export const CHANGE_KINDS = ['email', 'mailbox', 'thread', 'identity', 'submission'] as const;
+export const CHANGE_KINDS = ['email', 'mailbox', 'thread', 'identity', 'submission', 'vacation', 'postage'] as const;
 
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 

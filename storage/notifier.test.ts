@@ -244,7 +244,7 @@ describe('Redis notifier over the wire', () => {
   it.each([
     ['not json', 'not JSON'],
     ['[1, 2]', '(event): Invalid input: expected object, received array'],
-    ['{"userId": USER, "modseq": 1, "kind": "flag"}', 'kind: Invalid option: expected one of "email"|"mailbox"|"thread"|"identity"|"submission"'],
+    ['{"userId": USER, "modseq": 1, "kind": "flag"}', 'kind: Invalid option: expected one of "email"|"mailbox"|"thread"|"identity"|"submission"|"vacation"|"postage"'],
     ['{"userId": 1, "modseq": 1, "kind": "email"}', 'userId 1 does not match the channel'],
   ])('drops the malformed message %s, reports it, and still delivers later events', async (template, reason) => {
     const errors = recorder<Error>('onError');

@@ -82,6 +82,27 @@ describe('IMAP edge cases', () => {
     await s.command('LOGOUT');
   });
 
+  it('a keyword another session introduces reaches an idling session as an untagged FLAGS before its FETCH', async () => {
+    await mailbox('Keywords', 2, (n) => (n === 1 ? ['$Known'] : []));
+    const watcher = await login();
+    const writer = await login();
+    expect((await watcher.command('SELECT Keywords'))[0]).toBe('* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $Known)');
+    await writer.command('SELECT Keywords');
+    watcher.write('W1 IDLE\r\n');
+    expect(await watcher.line()).toBe('+ idling');
+    // The writer is told itself (its STORE announces the keyword); the watcher learns it from the update.
+    expect(await writer.command('STORE 2 +FLAGS ($Fresh)')).toEqual(['* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $Fresh $Known)', '* 2 FETCH (FLAGS ($Fresh))', 'T3 OK STORE completed']);
+    expect([await watcher.line(), await watcher.line()]).toEqual(['* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $Fresh $Known)', '* 2 FETCH (FLAGS ($Fresh))']);
+    // A keyword already announced is not announced again.
+    await writer.command('STORE 1 +FLAGS ($Fresh)');
+    expect(await watcher.line()).toBe('* 1 FETCH (FLAGS ($Fresh $Known))');
+    expect(await watcher.linesWithin(300)).toEqual([]);
+    watcher.write('DONE\r\n');
+    expect(await watcher.until('W1')).toEqual(['W1 OK IDLE terminated']);
+    await watcher.command('LOGOUT');
+    await writer.command('LOGOUT');
+  });
+
   it('expunging every message tells a watcher once: EXPUNGEs, one * 0 EXISTS, then silence', async () => {
     await mailbox('Emptied', 2);
     const watcher = await login();

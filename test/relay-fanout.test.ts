@@ -7,7 +7,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedisFanout, redisFanoutChannel } from '../relay/fanout-redis.js';
 import { openPostgresFanout, PG_FANOUT_APPLICATION, postgresFanoutChannel } from '../relay/fanout-postgres.js';
-import type { FanoutTransport } from '../relay/fanout.js';
+import { MAX_NOTICE_CHARS, RelayFanout, type FanoutTransport } from '../relay/fanout.js';
+import { RelayStore } from '../relay/store.js';
+import { SubscriptionRegistry } from '../relay/subscriptions.js';
+import { deterministicRng } from '../core/deterministic-rng.js';
 import { openPostgres, type Db } from '../storage/db.js';
 import { migrate } from '../storage/migrate.js';
 import { createTestSchema, type TestSchema } from './helpers/databases.js';
@@ -157,6 +160,48 @@ describe.each(TRANSPORTS)('relay fan-out over $name', (transport) => {
     expect(await p.publish(m)).toEqual({ type: 'OK', command: 'PUBLISH', ref: m.id });
     expect(await remote.next()).toEqual({ type: 'MSG', sub: 'inbox', message: asStored(m) });
     await remote.close();
+  });
+
+  it('delivers each notice of a payload of several lines, and logs a bad line among them', async () => {
+    const remote = await subscriber(relay1);
+    const lines = relay1.logger.lines;
+    const before = lines.length;
+    // Stored by a process that announced nothing (relay 2's own notices are skipped by relay 2 only).
+    const [m1, m2] = [envelope(alice, [bob]), envelope(alice, [bob])];
+    for (const m of [m1, m2]) await new RelayStore(db2).insert(m, Date.now());
+    const noticeOf = (m: typeof m1) => JSON.stringify({ v: 1, origin: 'cd'.repeat(8), id: m.id, from: m.from, to: m.to, kind: m.kind, timestamp: m.timestamp });
+    await transport.inject(namespace, [noticeOf(m1), 'not json', noticeOf(m2)].join('\n'), db1);
+    expect(await remote.next()).toEqual({ type: 'MSG', sub: 'inbox', message: asStored(m1) });
+    expect(await remote.next()).toEqual({ type: 'MSG', sub: 'inbox', message: asStored(m2) });
+    expect(await waitForLog(lines, before, 'relay fan-out message ignored', 1)).toEqual([
+      { level: 'warn', msg: 'relay fan-out message ignored', fields: { transport: transport.name, reason: 'not JSON' } },
+    ]);
+    await remote.close();
+  });
+
+  it('announces the envelopes stored in one turn of the event loop in one payload of at most MAX_NOTICE_CHARS', async () => {
+    const heard: string[] = [];
+    const listener = await transport.open(namespace, schema, db1);
+    await listener.listen((payload) => heard.push(payload));
+    const sender = new RelayFanout(await transport.open(namespace, schema, db2), { subscriptions: new SubscriptionRegistry(), store: new RelayStore(db2), logger: memoryLogger(), rng: deterministicRng('fanout-batch') });
+    try {
+      const three = [envelope(alice, [bob]), envelope(alice, [bob]), envelope(alice, [bob])];
+      for (const m of three) sender.announce(m);
+      // 40 notices of ~270 characters need more than one payload of 8,000.
+      const forty = Array.from({ length: 40 }, () => envelope(alice, [bob]));
+      for (let i = 0; i < 200 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      for (const m of forty) sender.announce(m);
+      for (let i = 0; i < 200 && heard.join('\n').split('\n').length < 43; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(heard[0]!.split('\n').map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(three.map((m) => m.id));
+      const rest = heard.slice(1);
+      expect(rest.length).toBeGreaterThan(1);
+      for (const payload of rest) expect(payload.length).toBeLessThanOrEqual(MAX_NOTICE_CHARS);
+      // NOTIFY goes through a pool, so payloads may arrive in another order than sent.
+      expect(rest.flatMap((payload) => payload.split('\n').map((line) => (JSON.parse(line) as { id: string }).id)).sort()).toEqual(forty.map((m) => m.id).sort());
+    } finally {
+      await sender.close();
+      await listener.close();
+    }
   });
 
   it('drops its listener when the relay closes; the other relay carries on', async () => {

@@ -1,6 +1,5 @@
 // Options and helpers shared by several commands.
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { CliIo } from './io.js';
 
@@ -9,7 +8,9 @@ export function configOption(): Option {
   return new Option('-c, --config <file>', 'JSON config file (default: $LNMP_CONFIG, else none)');
 }
 
-export function loadCliConfig(io: CliIo, configPath: string | undefined): LoadedConfig {
+/** Loads the config loader (zod schema) only when a command runs, not for `--help` or a usage error. */
+export async function loadCliConfig(io: CliIo, configPath: string | undefined): Promise<LoadedConfig> {
+  const { loadConfig } = await import('../../config/load.js');
   return loadConfig({ env: io.env, configPath, readFile: io.readFile });
 }
 

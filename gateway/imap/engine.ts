@@ -210,6 +210,38 @@ rejectZeroInSequenceSets();
  */
 imapTools.getMessageRange = messageRange;
 
+/**
+ * Untagged responses the application writes just before the engine's pending EXISTS, EXPUNGE
+ * and FETCH updates (set once by the front-end: FLAGS for keywords other sessions introduced).
+ */
+let notificationPrelude: ((session: EngineSession) => void) | undefined;
+
+export function setNotificationPrelude(prelude: (session: EngineSession) => void): void {
+  notificationPrelude = prelude;
+}
+
+interface EmittingConnection {
+  readonly session: EngineSession;
+  state: string;
+  selected: EngineSelected | false;
+}
+const connectionClass = require('wildduck/imap-core/lib/imap-connection') as {
+  IMAPConnection: { prototype: { emitNotifications(this: EmittingConnection): void; hasPrelude?: true } };
+};
+
+/** The engine sends pending updates from one method (after a command, and in IDLE); the prelude runs first. */
+function emitPreludeFirst(): void {
+  const proto = connectionClass.IMAPConnection.prototype;
+  if (proto.hasPrelude) return;
+  const emit = proto.emitNotifications;
+  proto.emitNotifications = function emitNotifications(this: EmittingConnection) {
+    if (this.state === 'Selected' && this.selected && this.selected.notifications.length > 0) notificationPrelude?.(this.session);
+    emit.call(this);
+  };
+  proto.hasPrelude = true;
+}
+emitPreludeFirst();
+
 export const IMAPServer = core.IMAPServer;
 export const compileResponse = (response: EngineResponse): string => core.imapHandler.compiler(response);
 export const indexer = new Indexer();

@@ -11,6 +11,22 @@ export function needsBody(query: readonly FetchQueryItem[]): boolean {
   return query.some((q) => ['body', 'bodystructure', 'envelope', 'rfc822', 'rfc822.header', 'rfc822.text'].includes(q.item));
 }
 
+/** Items answered from the metadata row alone. */
+const METADATA_ITEMS = new Set(['uid', 'flags', 'modseq', 'internaldate', 'rfc822.size']);
+/** BODY[...] sections of the top-level header (with or without PEEK and <partial>). */
+const HEADER_SECTIONS = new Set(['header', 'header.fields', 'header.fields.not']);
+
+/**
+ * Every item is metadata or served by the message's top-level header alone (ENVELOPE,
+ * RFC822.HEADER, BODY[HEADER], BODY[HEADER.FIELDS (...)], BODY[HEADER.FIELDS.NOT (...)]): the
+ * header from the stored summary gives the same bytes as the whole message would.
+ */
+export function needsHeaderOnly(query: readonly FetchQueryItem[]): boolean {
+  return query.every((q) =>
+    METADATA_ITEMS.has(q.item) || q.item === 'envelope' || q.item === 'rfc822.header'
+    || (q.item === 'body' && q.path === '' && q.type !== undefined && HEADER_SECTIONS.has(q.type.toLowerCase())));
+}
+
 interface Parsed {
   raw: Buffer;
   mime?: MimePart;

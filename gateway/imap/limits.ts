@@ -18,6 +18,8 @@ export const IMAP_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 export const IMAP_CLOSE_TIMEOUT_MS = 2_000;
 /** Messages decrypted and answered per round trip to the database when FETCH needs bodies. */
 export const IMAP_FETCH_BATCH = 100;
+/** Messages per round trip when FETCH needs only their headers (ENVELOPE, HEADER.FIELDS): summaries, ~1 KiB each. */
+export const IMAP_FETCH_HEADER_BATCH = 500;
 /** Metadata rows per round trip when FETCH needs no body (FLAGS, UID, sizes, dates). */
 export const IMAP_FETCH_META_BATCH = 5_000;
 /**

@@ -1,4 +1,5 @@
-// FETCH and UID FETCH: metadata from the message rows, bytes decrypted in batches. A
+// FETCH and UID FETCH: metadata from the message rows, bytes decrypted in batches (only the
+// sealed summaries' headers when the items need no more). A
 // non-PEEK body fetch in a read-write mailbox sets \Seen first, so the FLAGS the engine adds
 // to the response show it. Responses go out as each batch is ready, with backpressure, while
 // the next batch is read.
@@ -6,8 +7,8 @@ import { once } from 'node:events';
 import type { MessageMeta } from '../../services/message-service.js';
 import { accountOf, type ImapContext } from './context.js';
 import type { EngineSession, FetchQueryItem, HookResult } from './engine.js';
-import { fetchValues, needsBody } from './fetch-values.js';
-import { IMAP_FETCH_BATCH, IMAP_FETCH_META_BATCH } from './limits.js';
+import { fetchValues, needsBody, needsHeaderOnly } from './fetch-values.js';
+import { IMAP_FETCH_BATCH, IMAP_FETCH_HEADER_BATCH, IMAP_FETCH_META_BATCH } from './limits.js';
 import { answer } from './replies.js';
 import { isSelection, type Selection } from './selection.js';
 
@@ -32,10 +33,14 @@ export function onFetch(ctx: ImapContext) {
 async function fetch(ctx: ImapContext, sel: Selection, options: FetchOptions, session: EngineSession): Promise<void> {
   const account = accountOf(ctx, session);
   const withBody = needsBody(options.query);
-  const batch = withBody ? IMAP_FETCH_BATCH : IMAP_FETCH_META_BATCH;
+  // Header-only queries (ENVELOPE, header fields: what clients list mailboxes with) read the
+  // stored summaries, not the whole messages.
+  const headerOnly = withBody && needsHeaderOnly(options.query);
+  const batch = !withBody ? IMAP_FETCH_META_BATCH : headerOnly ? IMAP_FETCH_HEADER_BATCH : IMAP_FETCH_BATCH;
   const load = (i: number): Promise<Array<MessageMeta & { raw?: Uint8Array }>> => {
     const uids = options.messages.slice(i, i + batch);
-    const rows = withBody ? ctx.messages.fetch(account, sel.mailboxId, uids) : ctx.messages.listByUid(account, sel.mailboxId, uids);
+    const rows = !withBody ? ctx.messages.listByUid(account, sel.mailboxId, uids)
+      : headerOnly ? ctx.messages.fetchHeaders(account, sel.mailboxId, uids) : ctx.messages.fetch(account, sel.mailboxId, uids);
     // Awaited below; until then a failure must not count as unhandled.
     rows.catch(() => {});
     return rows;

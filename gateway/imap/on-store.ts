@@ -3,9 +3,9 @@
 // the mailbox is announced first with an untagged FLAGS (RFC 3501 §7.2.6), which the engine
 // does not do by itself. Messages another session expunged are skipped and the STORE is OK.
 import { accountOf, type ImapContext } from './context.js';
-import { compileResponse, type EngineSession, type HookResult } from './engine.js';
+import type { EngineSession, HookResult } from './engine.js';
 import { answer } from './replies.js';
-import { isSelection, keywordsOf, SYSTEM_FLAGS, type Selection } from './selection.js';
+import { isSelection, keywordsOf, writeFlags, type Selection } from './selection.js';
 
 export interface StoreOptions {
   value: string[];
@@ -45,6 +45,5 @@ function announceKeywords(sel: Selection, flags: readonly string[], session: Eng
   const fresh = keywordsOf(flags).filter((k) => !sel.keywords.has(k));
   if (fresh.length === 0) return;
   for (const k of fresh) sel.keywords.add(k);
-  const all = [...SYSTEM_FLAGS, ...[...sel.keywords].sort()];
-  session.writeStream.write({ compiled: compileResponse({ tag: '*', command: 'FLAGS', attributes: [all.map((value) => ({ type: 'atom', value }))] }) });
+  writeFlags(sel, session);
 }

@@ -2,7 +2,7 @@
 // engine passes it back to every hook and to the notifier, so it carries what the hooks
 // need (mailbox id, the keywords announced in FLAGS) and the changes this connection made
 // itself (so they are not reported back to it a second time).
-import type { EngineSession } from './engine.js';
+import { compileResponse, type EngineSession } from './engine.js';
 
 export class Selection {
   readonly session: EngineSession;
@@ -12,6 +12,8 @@ export class Selection {
   readonly keywords: Set<string>;
   /** uid → modseq of flag changes this connection already answered with FETCH. */
   readonly ownChanges = new Map<number, number>();
+  /** Keywords that other sessions' changes brought and the next updates must announce in FLAGS first. */
+  keywordsChanged = false;
   /** An update query is running; another event arrived meanwhile and needs one more. */
   busy = false;
   again = false;
@@ -38,4 +40,10 @@ export const SYSTEM_FLAGS: readonly string[] = ['\\Answered', '\\Flagged', '\\Dr
 
 export function keywordsOf(flags: Iterable<string>): string[] {
   return [...flags].filter((f) => !f.startsWith('\\'));
+}
+
+/** Writes `* FLAGS (...)` with the system flags and every keyword the selection knows (RFC 3501 §7.2.6). */
+export function writeFlags(sel: Selection, session: EngineSession): void {
+  const all = [...SYSTEM_FLAGS, ...[...sel.keywords].sort()];
+  session.writeStream.write({ compiled: compileResponse({ tag: '*', command: 'FLAGS', attributes: [all.map((value) => ({ type: 'atom', value }))] }) });
 }

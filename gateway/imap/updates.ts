@@ -6,8 +6,8 @@
 // Changes this connection made and already answered are marked `ignore`.
 import { ChangeRounds } from './change-rounds.js';
 import { accountOf, type ImapContext } from './context.js';
-import type { EngineNotifier, EngineSelected, EngineSession, EngineUpdate } from './engine.js';
-import { isSelection, type Selection } from './selection.js';
+import { setNotificationPrelude, type EngineNotifier, type EngineSelected, type EngineSession, type EngineUpdate } from './engine.js';
+import { isSelection, keywordsOf, writeFlags, type Selection } from './selection.js';
 
 type EngineListener = (message?: { command: string; mailbox?: unknown }) => void;
 
@@ -85,6 +85,7 @@ async function updatesFor(ctx: ImapContext, rounds: ChangeRounds, sel: Selection
   let highest = modifyIndex;
   for (const m of changed) {
     highest = Math.max(highest, m.modseq);
+    noteKeywords(sel, m.flags);
     if (known.has(m.uid)) {
       const own = sel.ownChanges.get(m.uid);
       if (own !== undefined && own >= m.modseq) {
@@ -104,6 +105,26 @@ async function updatesFor(ctx: ImapContext, rounds: ChangeRounds, sel: Selection
   if (updates.length === 0 && highest > selected.modifyIndex) selected.modifyIndex = highest;
   return updates;
 }
+
+/**
+ * A keyword another session (or process) brought into the mailbox is announced with an
+ * untagged FLAGS before the FETCH that shows it (RFC 3501 §7.2.6); the engine does not track
+ * keywords, so the prelude it runs before its pending updates writes it.
+ */
+function noteKeywords(sel: Selection, flags: readonly string[]): void {
+  for (const k of keywordsOf(flags)) {
+    if (sel.keywords.has(k)) continue;
+    sel.keywords.add(k);
+    sel.keywordsChanged = true;
+  }
+}
+
+setNotificationPrelude((session) => {
+  const sel = session.selected ? session.selected.mailbox : undefined;
+  if (!isSelection(sel) || !sel.keywordsChanged) return;
+  sel.keywordsChanged = false;
+  writeFlags(sel, session);
+});
 
 /**
  * A message this connection appended to the mailbox it has selected: queue its EXISTS now, so

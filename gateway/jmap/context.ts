@@ -13,7 +13,7 @@ export interface JmapServices {
   readonly mailboxes: Pick<MailboxService, 'list' | 'create' | 'rename' | 'delete' | 'setSubscribed'>;
   readonly messages: Pick<
     MessageService,
-    'list' | 'changesSince' | 'store' | 'copy' | 'emailRows' | 'emailPage' | 'searchDocuments' | 'readBlob' | 'emailChangesSince' | 'removeBlobs' | 'append' | 'rewrapArrivals'
+    'list' | 'changesSince' | 'store' | 'copy' | 'emailRows' | 'emailPage' | 'searchDocuments' | 'readBlob' | 'emailChangesSince' | 'removeBlobs' | 'append' | 'rewrapArrivals' | 'readSummaries'
   >;
   /** Uploads and every other blob of the account: `blobs.read(account, blobId)` gives a blob's bytes. */
   readonly blobs: Pick<BlobService, 'read' | 'sizes' | 'importMessage'>;

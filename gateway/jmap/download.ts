@@ -1,12 +1,14 @@
 // Blob download (RFC 8620 §6.2) at the session's downloadUrl: GET /jmap/download/:accountId/
 // :blobId/:name?type=... (`accept` is taken as well). The blob is an Email's raw message or an
-// upload, sent exactly as stored; another account, or a blob that is neither, is the same 404 as
-// an unknown path, so nothing tells another user's blob from a missing one.
+// upload, sent exactly as stored, or a body part of one, transfer-decoded (part-blobs.ts);
+// another account, or a blob that is none of these, is the same 404 as an unknown path, so
+// nothing tells another user's blob from a missing one.
 import type { BlobService } from '../../services/blob-service.js';
 import type { UnlockedAccount } from '../../services/unlocked-account.js';
 import { errorResponse } from '../http/errors.js';
 import type { HttpResponse, RoutedRequest } from '../http/types.js';
-import { parseAccountId, parseBlobId } from './ids.js';
+import { parseAccountId } from './ids.js';
+import { readBlobById } from './part-blobs.js';
 
 /** A media type with optional parameters, and nothing a header could be split with. */
 export const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
@@ -14,9 +16,8 @@ export const DEFAULT_BLOB_TYPE = 'application/octet-stream';
 
 /** The download of `request`'s blob for the logged-in `account`. */
 export async function downloadBlob(request: RoutedRequest, account: UnlockedAccount, blobs: Pick<BlobService, 'read'>): Promise<HttpResponse> {
-  const blobId = parseBlobId(request.params['blobId']);
-  if (parseAccountId(request.params['accountId']) !== account.userId || blobId === undefined) return errorResponse('not_found');
-  const raw = await blobs.read(account, blobId);
+  if (parseAccountId(request.params['accountId']) !== account.userId) return errorResponse('not_found');
+  const raw = await readBlobById(blobs, account, request.params['blobId']);
   if (!raw) return errorResponse('not_found');
   const asked = request.query.get('type') ?? request.query.get('accept') ?? '';
   return {

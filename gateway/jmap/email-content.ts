@@ -1,7 +1,7 @@
-// The parts of an Email that come from its bytes (RFC 8621 §4.1.2-4.1.4), read with mailparser:
-// addresses, dates, ids, subject, preview and the text body. The body model is still a single
-// text part, partId "1" (the text/plain parts as mailparser decodes them, or the text of the
-// HTML): bodyStructure and per-part blobs are to come.
+// An Email's fields read from its bytes with mailparser: addresses, dates, ids, subject, the
+// text, preview and hasAttachment, for Email/query's sorts and filters (email-facts.ts),
+// SearchSnippet/get and EmailSubmission. Email/get and Email/parse read theirs without it
+// (email-object.ts): header forms from the header bytes, the body model from the MIME parts.
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { PREVIEW_CHARS } from './limits.js';
 
@@ -26,25 +26,6 @@ export interface EmailContent {
   /** The decoded text body, '' when the message has none. */
   readonly text: string;
   readonly preview: string;
-}
-
-/** The id of the one text part. */
-export const TEXT_PART_ID = '1';
-
-/** The Email properties read from the message's bytes, in RFC 8621's order. */
-export const CONTENT_PROPERTIES = [
-  'messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment', 'preview', 'bodyValues', 'textBody',
-] as const;
-
-/** The values of CONTENT_PROPERTIES: the parsed fields, the text part and (if fetched) its value. */
-export function contentProperties(content: EmailContent, body: { fetchText: boolean; maxBytes: number }): Record<string, unknown> {
-  const { text, ...parsed } = content;
-  const hasText = text !== '';
-  return {
-    ...parsed,
-    textBody: hasText ? [{ partId: TEXT_PART_ID, blobId: null, size: Buffer.byteLength(text), type: 'text/plain', charset: 'utf-8' }] : [],
-    bodyValues: hasText && body.fetchText ? { [TEXT_PART_ID]: bodyValue(text, body.maxBytes) } : {},
-  };
 }
 
 export async function readEmailContent(raw: Uint8Array): Promise<EmailContent> {
@@ -90,13 +71,4 @@ function addresses(value: AddressObject | AddressObject[] | undefined): EmailAdd
   if (value === undefined) return null;
   const list = (Array.isArray(value) ? value : [value]).flatMap((o) => o.value.flatMap((a) => (a.group ? a.group : [a])));
   return list.map((a) => ({ name: a.name ? a.name : null, email: a.address ?? '' }));
-}
-
-/** A body value cut to `maxBytes` of UTF-8 without splitting a character (0: no limit). */
-export function bodyValue(text: string, maxBytes: number): { value: string; isEncodingProblem: boolean; isTruncated: boolean } {
-  const bytes = Buffer.from(text, 'utf8');
-  if (maxBytes === 0 || bytes.length <= maxBytes) return { value: text, isEncodingProblem: false, isTruncated: false };
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return { value: bytes.subarray(0, end).toString('utf8'), isEncodingProblem: false, isTruncated: true };
 }

@@ -5,7 +5,8 @@
 import type { SearchDoc } from '../../services/message-search.js';
 import type { UnlockedAccount } from '../../services/unlocked-account.js';
 import type { MethodContext } from './context.js';
-import { readEmailContent, type EmailAddress } from './email-content.js';
+import type { EmailAddress } from './email-content.js';
+import { convenienceProperties, rawHeaders } from './email-header-forms.js';
 import type { EmailView } from './emails.js';
 import { mailboxIdOf } from './ids.js';
 import { QUERY_PARSE_BATCH } from './limits.js';
@@ -89,22 +90,23 @@ export function metaFacts(e: EmailView): Pick<EmailFacts, 'blobId' | 'threadId' 
 
 /**
  * Parsed fields per unlocked session, by blob (a blob's bytes never change), gone with the
- * session like the search documents: parsing is what a sort by subject spends its time on.
+ * session like the search documents. They come from the messages' stored summaries (the
+ * header and hasAttachment, services/message-service.ts), so a sort by subject opens small
+ * records instead of whole messages, and agrees with Email/get.
  */
 const parsedCache = new WeakMap<UnlockedAccount, Map<number, ParsedFacts>>();
 
-/** Reads and parses QUERY_PARSE_BATCH messages at a time (all at once would hold every message in memory); parsed ones come from the session's cache. */
+/** Reads QUERY_PARSE_BATCH summaries at a time; parsed ones come from the session's cache. */
 async function parsedOf(ctx: MethodContext, blobIds: readonly number[]): Promise<Map<number, ParsedFacts>> {
   let parsed = parsedCache.get(ctx.account);
   if (!parsed) parsedCache.set(ctx.account, (parsed = new Map()));
   const missing = blobIds.filter((b) => !parsed!.has(b));
   for (let i = 0; i < missing.length; i += QUERY_PARSE_BATCH) {
-    await Promise.all(missing.slice(i, i + QUERY_PARSE_BATCH).map(async (blobId) => {
-      const raw = await ctx.messages.readBlob(ctx.account, blobId);
-      if (!raw) return;
-      const c = await readEmailContent(raw);
-      parsed!.set(blobId, { from: firstAddress(c.from), to: firstAddress(c.to), subject: c.subject ?? '', sentAt: c.sentAt === null ? null : Date.parse(c.sentAt), hasAttachment: c.hasAttachment });
-    }));
+    const summaries = await ctx.messages.readSummaries(ctx.account, missing.slice(i, i + QUERY_PARSE_BATCH));
+    for (const [blobId, summary] of summaries) {
+      const c = convenienceProperties(rawHeaders(summary.header)) as { from: EmailAddress[] | null; to: EmailAddress[] | null; subject: string | null; sentAt: string | null };
+      parsed.set(blobId, { from: firstAddress(c.from), to: firstAddress(c.to), subject: c.subject ?? '', sentAt: c.sentAt === null ? null : Date.parse(c.sentAt), hasAttachment: summary.hasAttachment });
+    }
   }
   return parsed;
 }

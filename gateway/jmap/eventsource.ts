@@ -81,8 +81,8 @@ async function push(sink: SseSink, signal: AbortSignal, account: UnlockedAccount
 
   const feed = followStateChanges(account, deps, {
     types: query.types,
-    onChange(changed, modseq) {
-      sink.event('state', JSON.stringify(stateChangeOf(account, changed, modseq)));
+    onChange(states) {
+      sink.event('state', JSON.stringify(stateChangeOf(account, states)));
       armPing();
       if (query.closeAfterState) finish();
     },

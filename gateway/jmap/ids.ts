@@ -44,3 +44,18 @@ export const parseSubmissionId = (id: unknown): number | undefined => parse('S',
 export const parsePostageId = (id: unknown): number | undefined => parse('P', id);
 /** The 32-byte hash a contact id names. */
 export const parseContactId = (id: unknown): Uint8Array | undefined => (typeof id === 'string' && /^C[A-Za-z0-9_-]{43}$/.test(id) ? new Uint8Array(Buffer.from(id.slice(1), 'base64url')) : undefined);
+
+/**
+ * A body part of a message blob (RFC 8621 §4.1.4): the message's blob id, then the part's dotted
+ * partId with `_` for `.`, e.g. `B12_1_2` for part 1.2 of `B12`; its bytes are the part's
+ * content after transfer decoding. The `_` keeps it from ever parsing as a whole blob. The parts
+ * of an attached message (itself `B12_2`) follow IMAP's numbering: `B12_2_1` is its part 1.
+ */
+export const partBlobIdOf = (messageBlobId: string, partId: string): string => `${messageBlobId}_${partId.replaceAll('.', '_')}`;
+const PART_BLOB = /^B([1-9][0-9]{0,15})_([1-9][0-9]{0,5}(?:_[1-9][0-9]{0,5}){0,31})$/;
+/** The blob and dotted partId a part blob id names. */
+export function parsePartBlobId(id: unknown): { blobId: number; partId: string } | undefined {
+  const m = typeof id === 'string' ? PART_BLOB.exec(id) : null;
+  const blobId = m ? num(m[1]) : undefined;
+  return blobId === undefined ? undefined : { blobId, partId: m![2]!.replaceAll('_', '.') };
+}

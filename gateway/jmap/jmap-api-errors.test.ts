@@ -92,12 +92,12 @@ describe('method-level errors', () => {
     expect(await calls([
       ['Mailbox/get', { accountId: g.alice.accountId, ids: 5 }, 'a'],
       ['Mailbox/get', { accountId: g.alice.accountId, colour: 'red' }, 'b'],
-      ['Email/get', { accountId: g.alice.accountId, ids: [], properties: ['bodyStructure'] }, 'c'],
+      ['Email/get', { accountId: g.alice.accountId, ids: [], properties: ['bodyStructureX'] }, 'c'],
       ['Email/changes', { accountId: g.alice.accountId }, 'd'],
     ])).toEqual([
       ['error', { type: 'invalidArguments', description: 'ids: Invalid input: expected array, received number' }, 'a'],
       ['error', { type: 'invalidArguments', description: 'Unrecognized key: "colour"' }, 'b'],
-      ['error', { type: 'invalidArguments', description: 'unknown or unsupported property bodyStructure' }, 'c'],
+      ['error', { type: 'invalidArguments', description: 'unknown or unsupported property bodyStructureX' }, 'c'],
       ['error', { type: 'invalidArguments', description: 'sinceState: Invalid input: expected string, received undefined' }, 'd'],
     ]);
   });

@@ -136,9 +136,11 @@ describe('Email/parse', () => {
     const parsed = (result['parsed'] as Record<string, Record<string, unknown>>)[blobId]!;
     expect(parsed).toMatchObject({
       subject: 'Report attached', from: [{ name: 'Carol', email: 'carol@example.net' }], to: [{ name: null, email: 'bob@example.test' }], sentAt: '2026-11-05T19:30:01Z',
-      hasAttachment: true, preview: 'The report you asked for is attached.', bodyValues: { '1': { value: 'The report you asked for is attached.\n', isEncodingProblem: false, isTruncated: false } },
+      hasAttachment: true, preview: 'The report you asked for is attached.', bodyValues: { '1.1': { value: 'The report you asked for is attached.\n', isEncodingProblem: false, isTruncated: false } },
+      textBody: [{ partId: '1.1', blobId: `${blobId}_1_1`, type: 'text/plain' }], htmlBody: [{ partId: '1.2', blobId: `${blobId}_1_2`, type: 'text/html' }],
+      attachments: [{ partId: '2', blobId: `${blobId}_2`, type: 'application/pdf', name: 'report Q3.pdf', disposition: 'attachment', cid: 'f_report_q3' }],
     });
-    expect(Object.keys(parsed)).toEqual(['messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment', 'preview', 'bodyValues', 'textBody']);
+    expect(Object.keys(parsed)).toEqual(['messageId', 'inReplyTo', 'references', 'sender', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'sentAt', 'hasAttachment', 'preview', 'bodyValues', 'textBody', 'htmlBody', 'attachments']);
     expect((await call('Email/get', { ids: [`E${blobId.slice(1)}`], properties: ['id'] }))[1]['notFound']).toEqual([`E${blobId.slice(1)}`]);
   });
 

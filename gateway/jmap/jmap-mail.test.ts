@@ -137,7 +137,10 @@ describe('Email/query and Email/get', () => {
         hasAttachment: false,
         preview: 'Café crème, déjà vu.',
         bodyValues: { 1: { value: 'Café crème, déjà vu.\n', isEncodingProblem: false, isTruncated: false } },
-        textBody: [{ partId: '1', blobId: null, size: 25, type: 'text/plain', charset: 'utf-8' }],
+        // The one text/plain part is the text and the HTML body; its size is its decoded octets, CRLF included.
+        textBody: [{ partId: '1', blobId: `B${blobs[1]}_1`, size: 26, name: null, type: 'text/plain', charset: 'utf-8', disposition: null, cid: null, language: null, location: null }],
+        htmlBody: [{ partId: '1', blobId: `B${blobs[1]}_1`, size: 26, name: null, type: 'text/plain', charset: 'utf-8', disposition: null, cid: null, language: null, location: null }],
+        attachments: [],
       }],
       notFound: ['E999999999', 'nope'],
     });

@@ -6,6 +6,7 @@
 // listing refused, and another account seeing none of it. IMAP sees every change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, find, invoiceIn, message, PASSWORD, startPostageGateway, type PostageGateway } from '../../test/helpers/postage-gateway.js';
+import { openEventStream, openJmapSocket } from '../../test/helpers/jmap-push-clients.js';
 
 const POSTAGE = 'urn:lnmp:params:jmap:postage';
 const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', POSTAGE];
@@ -277,5 +278,58 @@ describe('another account', () => {
     // Alice's account id in bob's request: accountNotFound.
     const [[name, result]] = (await api([['Postage/get', { accountId, ids: null }, 'c']], bob)) as [Call];
     expect([name, result]).toEqual(['error', { type: 'accountNotFound' }]);
+  });
+});
+
+describe('push of the postage types', () => {
+  const TYPES = ['Postage', 'PostagePolicy', 'Contact'];
+  const stateOf = async (type: string) => (await call(`${type}/get`, { ids: [] }))['state'] as string;
+
+  /** Takes the transport's messages until one is a StateChange naming `type` at `state`; each one taken names only asked types. */
+  async function untilPushed(next: () => Promise<Record<string, unknown> | undefined>, type: string, state: string, asked: string[]): Promise<void> {
+    for (;;) {
+      const message = await next();
+      expect(message?.['@type']).toBe('StateChange');
+      const changed = (message!['changed'] as Record<string, Record<string, string>>)[accountId]!;
+      expect(Object.keys(changed).every((t) => asked.includes(t)), JSON.stringify(changed)).toBe(true);
+      if (changed[type] === state) return;
+    }
+  }
+
+  it('PostagePolicy/set, Contact/set and a decided case push their type at the state its /get reports, over EventSource and WebSocket', async () => {
+    const base = `http://127.0.0.1:${g.gateway.httpPort}`;
+    const auth = basic('alice@example.test');
+    // The socket also asks for Mailbox: its first StateChange (a new mailbox's) shows its feed follows the account.
+    const socketTypes = [...TYPES, 'Mailbox'];
+    const socket = await openJmapSocket(`${base.replace(/^http/, 'ws')}/jmap/ws`, auth);
+    socket.send({ '@type': 'WebSocketPushEnable', dataTypes: socketTypes });
+    const stream = await openEventStream(`${base}/jmap/eventsource?types=${TYPES.join(',')}&closeafter=no&ping=0`, auth);
+    await stream.ready();
+    await call('Mailbox/set', { create: { box: { name: 'Push check' } } });
+    const boxes = await stateOf('Mailbox');
+    expect(await socket.next()).toEqual({ '@type': 'StateChange', changed: { [accountId]: { Mailbox: boxes } }, pushState: boxes });
+
+    const exactly = async (type: string, pushState: string) => {
+      const state = await stateOf(type);
+      expect(await stream.next()).toEqual({ event: 'state', data: { '@type': 'StateChange', changed: { [accountId]: { [type]: state } } } });
+      expect(await socket.next()).toEqual({ '@type': 'StateChange', changed: { [accountId]: { [type]: state } }, pushState });
+    };
+    expect((await call('PostagePolicy/set', { update: { singleton: { strangerSats: 300 } } }))['updated']).toEqual({ singleton: null });
+    await exactly('PostagePolicy', boxes);
+    const created = await call('Contact/set', { create: { c: { address: 'grace@sender.test', class: 'friend' } } });
+    const contactId = (created['created'] as Record<string, { id: string }>)['c']!.id;
+    await exactly('Contact', boxes);
+    expect((await call('Contact/set', { update: { [contactId]: { class: 'blocked' } } }))['updated']).toEqual({ [contactId]: null });
+    await exactly('Contact', boxes);
+
+    // A stranger's mail opens a case (then its invoice goes out); rejecting it cancels the case.
+    const opened = await strangerMail('heidi@sender.test', 'Pushed pitch');
+    expect((await decide(opened.caseId, 'reject'))['updated']).toEqual({ [opened.caseId]: { state: 'canceled' } });
+    const cases = await stateOf('Postage');
+    await untilPushed(async () => (await stream.next())?.data as Record<string, unknown> | undefined, 'Postage', cases, TYPES);
+    await untilPushed(() => socket.next(), 'Postage', cases, socketTypes);
+    stream.close();
+    socket.ws.close();
+    await call('PostagePolicy/set', { update: { singleton: { strangerSats: null } } });
   });
 });

@@ -8,7 +8,8 @@ import type { UnlockedAccount } from '../../services/unlocked-account.js';
 import { countingNotifier, until } from '../../test/helpers/counting-notifier.js';
 import { openImapGateway, PASSWORD, type ImapGateway } from '../../test/helpers/imap-gateway.js';
 import { startJmapHttp, type Jam, type JmapHttp } from '../../test/helpers/jmap-gateway.js';
-import { PUSH_DETAIL, PUSH_READY_COMMENT } from './eventsource.js';
+import { PUSH_DETAIL } from './eventsource.js';
+import { openEventStream, type EventStream } from '../../test/helpers/jmap-push-clients.js';
 
 let imap: ImapGateway;
 let http: JmapHttp;
@@ -34,60 +35,9 @@ afterAll(async () => {
   await imap.dispose();
 });
 
-interface SseEvent {
-  readonly event: string;
-  readonly data: unknown;
-}
-
-interface Stream {
-  readonly status: number;
-  readonly type: string | null;
-  /** The next event (comments skipped), or undefined when the stream ended. */
-  next(): Promise<SseEvent | undefined>;
-  /** Resolves at the `: ready` comment: from then on every change is pushed. */
-  ready(): Promise<void>;
-  close(): void;
-}
-
 /** An event stream read with Node's fetch, parsed as the WHATWG EventSource would, into a queue. */
-async function open(query: string, base = http.base, auth: string | undefined = http.basic('alice@example.test')): Promise<Stream> {
-  const abort = new AbortController();
-  const response = await fetch(`${base}/jmap/eventsource?${query}`, { headers: auth ? { authorization: auth } : {}, signal: abort.signal });
-  const queue: (SseEvent | undefined)[] = [];
-  let wake = (): void => {};
-  let sawReady = (): void => {};
-  const ready = new Promise<void>((resolve) => (sawReady = resolve));
-  void (async () => {
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for (;;) {
-      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
-      if (chunk.done) break;
-      buffer += decoder.decode(chunk.value, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end).split('\n');
-        buffer = buffer.slice(end + 2);
-        const name = block.find((l) => l.startsWith('event: '))?.slice(7);
-        const data = block.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-        if (name !== undefined) queue.push({ event: name, data: JSON.parse(data) as unknown });
-        else if (block.includes(`: ${PUSH_READY_COMMENT}`)) sawReady();
-      }
-      wake();
-    }
-    queue.push(undefined);
-    wake();
-  })();
-  return {
-    status: response.status,
-    type: response.headers.get('content-type'),
-    async next() {
-      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      return queue.shift();
-    },
-    ready: () => ready,
-    close: () => abort.abort(),
-  };
+function open(query: string, base = http.base, auth: string | undefined = http.basic('alice@example.test')): Promise<EventStream> {
+  return openEventStream(`${base}/jmap/eventsource?${query}`, auth);
 }
 
 const stateChange = (changed: Record<string, string>) => ({ event: 'state', data: { '@type': 'StateChange', changed: { [accountId]: changed } } });
@@ -112,7 +62,7 @@ describe('JMAP push', () => {
     const delivered = performance.now();
     const event = await stream.next();
     const delayMs = performance.now() - delivered;
-    console.log(`JMAP push: StateChange ${delayMs.toFixed(1)} ms after deliver() returned (coalescing 50 ms)`);
+    console.log(`JMAP push: StateChange ${delayMs.toFixed(1)} ms after deliver() returned`);
     const state = await emailState();
     expect(event).toEqual(stateChange({ Email: state, Mailbox: state, Thread: state }));
     stream.close();

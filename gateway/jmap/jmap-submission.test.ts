@@ -219,6 +219,56 @@ describe('Email/set create and EmailSubmission/set', () => {
     expect(await call('EmailSubmission/changes', { sinceState: changes['newState'] })).toMatchObject({ created: [], destroyed: [submissionId] });
   });
 
+  it('EmailSubmission/queryChanges: added with its index, removed once destroyed; exact cannotCalculateChanges and tooManyChanges', async () => {
+    const filter = { undoStatus: 'final' };
+    // By emailId: the Emails of one request are made in order, so there are no ties (sentAt may share a millisecond).
+    const sort = [{ property: 'emailId', isAscending: false }];
+    const q0 = await call('EmailSubmission/query', { filter, sort });
+    expect(q0).toMatchObject({ canCalculateChanges: true, ids: [] });
+    const send = async (count: number): Promise<string[]> => {
+      const creates = Object.fromEntries(Array.from({ length: count }, (_, i) => [`m${i}`, draft({ from: [{ email: 'alice@example.test' }], to: [{ email: 'bob@example.test' }], subject: `Query ${i}` })]));
+      const submissions = Object.fromEntries(Array.from({ length: count }, (_, i) => [`s${i}`, { identityId, emailId: `#m${i}` }]));
+      const [, [, sent]] = (await api([['Email/set', { accountId, create: creates }, 'a'], ['EmailSubmission/set', { accountId, create: submissions }, 'b']])) as [Call, Call];
+      return Array.from({ length: count }, (_, i) => (sent['created'] as Record<string, { id: string }>)[`s${i}`]!.id);
+    };
+    const [first] = await send(1);
+    const q1 = await call('EmailSubmission/query', { filter, sort });
+    expect(await call('EmailSubmission/queryChanges', { filter, sort, sinceQueryState: q0['queryState'], calculateTotal: true })).toEqual({
+      accountId, oldQueryState: q0['queryState'], newQueryState: q1['queryState'], total: 1, removed: [], added: [{ id: first, index: 0 }],
+    });
+    // Two more, newest first: both ahead of the first one.
+    const [second, third] = await send(2);
+    const q2 = await call('EmailSubmission/query', { filter, sort });
+    expect(q2['ids']).toEqual([third, second, first]);
+    expect(await call('EmailSubmission/queryChanges', { filter, sort, sinceQueryState: q1['queryState'] })).toEqual({
+      accountId, oldQueryState: q1['queryState'], newQueryState: q2['queryState'], removed: [], added: [{ id: third, index: 0 }, { id: second, index: 1 }],
+    });
+    // upToId: the client holds only the first result; what was added after it is left out.
+    expect(await call('EmailSubmission/queryChanges', { filter, sort, sinceQueryState: q1['queryState'], upToId: third })).toMatchObject({ removed: [], added: [{ id: third, index: 0 }] });
+    expect(await api([['EmailSubmission/queryChanges', { accountId, filter, sort, sinceQueryState: q1['queryState'], maxChanges: 1 }, 'm']])).toEqual([
+      ['error', { type: 'tooManyChanges', description: '2 changes, more than maxChanges' }, 'm'],
+    ]);
+
+    expect((await call('EmailSubmission/set', { destroy: [second] }))['destroyed']).toEqual([second]);
+    const q3 = await call('EmailSubmission/query', { filter, sort });
+    expect(await call('EmailSubmission/queryChanges', { filter, sort, sinceQueryState: q2['queryState'], calculateTotal: true })).toEqual({
+      accountId, oldQueryState: q2['queryState'], newQueryState: q3['queryState'], total: 2, removed: [second], added: [],
+    });
+    // Created and destroyed since the old state: never seen, not reported.
+    expect(await call('EmailSubmission/queryChanges', { filter, sort, sinceQueryState: q1['queryState'] })).toMatchObject({ removed: [], added: [{ id: third, index: 0 }] });
+
+    const future = String(Number(q3['queryState']) + 1000);
+    expect(await api([
+      ['EmailSubmission/queryChanges', { accountId, sinceQueryState: 'not-a-state' }, 'x'],
+      ['EmailSubmission/queryChanges', { accountId, sinceQueryState: future }, 'y'],
+      ['EmailSubmission/queryChanges', { accountId, sinceQueryState: q0['queryState'], filter: { operator: 'AND', conditions: [] } }, 'z'],
+    ])).toEqual([
+      ['error', { type: 'cannotCalculateChanges', description: '"not-a-state" is not a query state of this account' }, 'x'],
+      ['error', { type: 'cannotCalculateChanges', description: `"${future}" is not a query state of this account` }, 'y'],
+      ['error', { type: 'unsupportedFilter', description: 'FilterOperator is not supported for EmailSubmission/query' }, 'z'],
+    ]);
+  });
+
 });
 
 describe('Identity/set', () => {

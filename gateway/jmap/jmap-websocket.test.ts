@@ -211,7 +211,7 @@ describe('JMAP over WebSocket', () => {
     await deliver();
     const delivered = performance.now();
     const event = await socket.next();
-    console.log(`JMAP WebSocket push: StateChange ${(performance.now() - delivered).toFixed(1)} ms after deliver() returned (coalescing 50 ms)`);
+    console.log(`JMAP WebSocket push: StateChange ${(performance.now() - delivered).toFixed(1)} ms after deliver() returned`);
     const after = await stateOver(socket);
     expect(event).toEqual(stateChange({ Email: after, Mailbox: after, Thread: after }, after));
     socket.ws.close();

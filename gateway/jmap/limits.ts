@@ -27,13 +27,13 @@ export const MAX_OBJECTS_IN_SET = 500;
 export const COLLATION_ALGORITHMS: readonly string[] = ['i;unicode-casemap', 'i;ascii-casemap'];
 /** How deep Email/query FilterOperators may nest; deeper is invalidArguments. */
 export const MAX_FILTER_DEPTH = 32;
-/** Messages Email/query reads and parses at once for hasAttachment and the from/to/subject/sentAt sorts. */
-export const QUERY_PARSE_BATCH = 32;
+/** Message summaries Email/query reads at once for hasAttachment and the from/to/subject/sentAt sorts (each a header and a preview, ~1-2 KB). */
+export const QUERY_PARSE_BATCH = 500;
 
 /** Most ids one Email/query returns; a larger `limit` is lowered to this and said so in the reply. */
 export const MAX_QUERY_LIMIT = 1000;
-/** Characters of the Email `preview` (RFC 8621 §4.1.4: at most 256). */
-export const PREVIEW_CHARS = 256;
+/** Characters of the Email `preview` (RFC 8621 §4.1.4: at most 256); the stored summaries' limit. */
+export { PREVIEW_CHARS } from '../../converters/message-summary.js';
 
 /**
  * How long a successful Basic login is remembered, so a client sending the same credentials on

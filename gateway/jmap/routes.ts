@@ -78,7 +78,7 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
   const push = async (request: HttpRequest): Promise<HttpResponse> => {
     const login = await auth.authenticate(request);
     if (!login.ok) return login.response;
-    return eventSource(request, login.account, { notifier: deps.notifier, messages: deps.messages, logger: deps.logger });
+    return eventSource(request, login.account, { notifier: deps.notifier, messages: deps.messages, ...(deps.postage ? { postage: deps.postage } : {}), logger: deps.logger });
   };
 
   return [
@@ -89,7 +89,7 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
     // RFC 8620's example URL ends in a slash; either spelling is served.
     { path: EVENT_SOURCE_ROUTE, methods: { GET: push } },
     { path: `${EVENT_SOURCE_ROUTE}/`, methods: { GET: push } },
-    { path: JMAP_PATHS.webSocket, methods: { GET: upgradeRequired }, upgrade: webSocketUpgrade({ auth, runner, notifier: deps.notifier, messages: deps.messages, logger: deps.logger }) },
+    { path: JMAP_PATHS.webSocket, methods: { GET: upgradeRequired }, upgrade: webSocketUpgrade({ auth, runner, notifier: deps.notifier, messages: deps.messages, ...(deps.postage ? { postage: deps.postage } : {}), logger: deps.logger }) },
     {
       path: JMAP_PATHS.api,
       methods: { POST: api },

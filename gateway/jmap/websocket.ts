@@ -134,7 +134,7 @@ class JmapSocket {
     const feed = followStateChanges(this.#account, this.#deps, {
       types,
       ...(since === undefined ? {} : { since }),
-      onChange: (changed, modseq) => this.#send(stateChangeOf(this.#account, changed, modseq, true)),
+      onChange: (states, modseq) => this.#send(stateChangeOf(this.#account, states, modseq)),
       onError: (err) => {
         this.#deps.logger.warn('JMAP WebSocket push failed', { err });
         this.#close(CLOSE_INTERNAL_ERROR, WEBSOCKET_DETAIL.push);

@@ -1,7 +1,6 @@
 // `lnmp-gateway address verify ADDRESS --pubkey HEX`: exit 0 when the address checksum
 // belongs to the key, 1 when it does not, 2 when the address or key is malformed.
 import type { Command } from 'commander';
-import { checksumMatches, isLnmpError, parseAddress, parsePublicKey } from '../../../core/index.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
 
@@ -12,7 +11,8 @@ export function register(program: Command, io: CliIo): void {
     .description('check that ADDRESS belongs to the public key (exit 0 yes, 1 no, 2 malformed)')
     .argument('<address>', 'LNMP address, e.g. alice#3xK9pQ@example.test')
     .requiredOption('--pubkey <hex>', 'x-only public key, 64 hex characters')
-    .action((input: string, options: { pubkey: string }) => {
+    .action(async (input: string, options: { pubkey: string }) => {
+      const { checksumMatches, isLnmpError, parseAddress, parsePublicKey } = await import('../../../core/index.js');
       let parsed;
       try {
         parsePublicKey(options.pubkey, '--pubkey');

@@ -3,26 +3,33 @@
 // key-file.ts); the passphrase comes from LNMP_CLIENT_PASSPHRASE or a prompt without echo.
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { systemRng } from '../../../services/random.js';
-import { clientIdentityDocument } from '../../native-client/document.js';
-import { DEFAULT_INBOX_LIMIT, formatEntry, readInbox, type InboxEntry } from '../../native-client/inbox.js';
-import { createKeyFile, defaultKeyFilePath, readKeyFile, unlockKeyFile, writeKeyFile, type ClientKey } from '../../native-client/key-file.js';
-import { openDirectory, readerPool, type Warn } from '../../native-client/network.js';
-import { payThroughDevPage } from '../../native-client/pay.js';
-import { sendMessage, type SendReport } from '../../native-client/send.js';
-import { watchInbox } from '../../native-client/watch.js';
+import type { InboxEntry } from '../../native-client/inbox.js';
+import type { ClientKey } from '../../native-client/key-file.js';
+import type { Warn } from '../../native-client/network.js';
+import type { SendReport } from '../../native-client/send.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { commandGroup, configOption, loadCliConfig } from '../options.js';
 
+// The native client (relay pool, crypto, key files) is imported inside each action, so that
+// the other commands and `--help` do not load it.
+
 const PASSPHRASE_ENV = 'LNMP_CLIENT_PASSPHRASE';
+
+/**
+ * `inbox --limit` when none is given: native-client/inbox.ts's DEFAULT_INBOX_LIMIT, repeated
+ * here so that defining the option does not load the client (client.test.ts keeps them equal).
+ */
+export const INBOX_LIMIT_DEFAULT = 50;
 
 function keyFileOption(): Option {
   return new Option('--key-file <path>', 'the key file (default: $LNMP_CLIENT_HOME/key.json, else ~/.lnmp/key.json)');
 }
 
-function keyFilePath(io: CliIo, given: string | undefined): string {
-  return resolve(given ?? defaultKeyFilePath(io.env));
+async function keyFilePath(io: CliIo, given: string | undefined): Promise<string> {
+  if (given !== undefined) return resolve(given);
+  const { defaultKeyFilePath } = await import('../../native-client/key-file.js');
+  return resolve(defaultKeyFilePath(io.env));
 }
 
 /** LNMP_CLIENT_PASSPHRASE, else a prompt without echo (typed twice when `confirm`). */
@@ -37,7 +44,8 @@ async function readPassphrase(io: CliIo, confirm: boolean): Promise<string> {
 
 /** Runs `work` with the unlocked key; the private key is zeroed afterwards. */
 async function withKey<T>(io: CliIo, given: string | undefined, work: (key: ClientKey) => Promise<T>): Promise<T> {
-  const path = keyFilePath(io, given);
+  const path = await keyFilePath(io, given);
+  const { readKeyFile, unlockKeyFile } = await import('../../native-client/key-file.js');
   const file = readKeyFile(path);
   const key = await unlockKeyFile(file, path, await readPassphrase(io, false));
   try {
@@ -82,8 +90,9 @@ export function register(program: Command, io: CliIo): void {
     .option('--force', 'replace an existing key file')
     .option('--json', 'print {"address","publicKey","keyFile","mnemonic"}')
     .action(async (options: { username: string; host?: string; relay: string[]; keyFile?: string; force?: boolean; json?: boolean }) => {
-      const path = keyFilePath(io, options.keyFile);
+      const path = await keyFilePath(io, options.keyFile);
       const passphrase = await readPassphrase(io, true);
+      const [{ createKeyFile, writeKeyFile }, { systemRng }] = await Promise.all([import('../../native-client/key-file.js'), import('../../../services/random.js')]);
       const { file, mnemonic } = await createKeyFile({ username: options.username, host: options.host, relays: options.relay, passphrase, rng: systemRng });
       writeKeyFile(path, file, options.force === true);
       if (options.json) {
@@ -101,6 +110,7 @@ export function register(program: Command, io: CliIo): void {
     .description("print the key's signed identity document (JSON), for its domain to serve at <document URL>/users/<domain>/<name>")
     .addOption(keyFileOption())
     .action(async (options: { keyFile?: string }) => {
+      const [{ clientIdentityDocument }, { systemRng }] = await Promise.all([import('../../native-client/document.js'), import('../../../services/random.js')]);
       const doc = await withKey(io, options.keyFile, async (key) => clientIdentityDocument(key, Date.now(), systemRng));
       io.stdout(`${JSON.stringify(doc)}\n`);
     });
@@ -116,7 +126,13 @@ export function register(program: Command, io: CliIo): void {
     .addOption(keyFileOption())
     .addOption(configOption())
     .action(async (options: { to: string; subject: string; body: string; pay?: boolean; json?: boolean; keyFile?: string; config?: string }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
+      const [{ sendMessage }, { openDirectory }, { payThroughDevPage }, { systemRng }] = await Promise.all([
+        import('../../native-client/send.js'),
+        import('../../native-client/network.js'),
+        import('../../native-client/pay.js'),
+        import('../../../services/random.js'),
+      ]);
       await withKey(io, options.keyFile, async (key) => {
         const warn = warnTo(io);
         const report = await sendMessage({ key, to: options.to, subject: options.subject, body: options.body, directory: openDirectory(config.dns.servers), rng: systemRng, now: Date.now, warn });
@@ -135,11 +151,12 @@ export function register(program: Command, io: CliIo): void {
   group
     .command('inbox')
     .description("list the messages for the key on its relays, newest first: date, from, subject, id")
-    .option('--limit <n>', 'at most this many messages', String(DEFAULT_INBOX_LIMIT))
+    .option('--limit <n>', 'at most this many messages', String(INBOX_LIMIT_DEFAULT))
     .option('--json', 'print a JSON array of {"id","date","from","fromKey","subject","body"}')
     .addOption(keyFileOption())
     .action(async (options: { limit: string; json?: boolean; keyFile?: string }) => {
       const limit = positiveInt(options.limit);
+      const [{ formatEntry, readInbox }, { readerPool }] = await Promise.all([import('../../native-client/inbox.js'), import('../../native-client/network.js')]);
       await withKey(io, options.keyFile, async (key) => {
         requireRelays(key);
         const warn = warnTo(io);
@@ -161,6 +178,11 @@ export function register(program: Command, io: CliIo): void {
     .action(async (options: { json?: boolean; keyFile?: string }) => {
       // Listening before anything starts, so an early Ctrl-C is not lost.
       const stopped = io.waitForStop();
+      const [{ formatEntry }, { readerPool }, { watchInbox }] = await Promise.all([
+        import('../../native-client/inbox.js'),
+        import('../../native-client/network.js'),
+        import('../../native-client/watch.js'),
+      ]);
       await withKey(io, options.keyFile, async (key) => {
         requireRelays(key);
         const warn = warnTo(io);

@@ -21,7 +21,7 @@ export function register(program: Command, io: CliIo): void {
     .addOption(configOption())
     .option('--json', 'print JSON')
     .action(async (address: string, contact: string | undefined, options: { config?: string; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const result = await withAdminApi(config, (api) => api.contactsShow({ address, ...(contact !== undefined ? { contact } : {}) }));
       if (options.json) io.stdout(`${JSON.stringify(result)}\n`);
       else if ('standing' in result) io.stdout(`${result.contact}: ${result.standing}\n`);
@@ -37,7 +37,7 @@ export function register(program: Command, io: CliIo): void {
     .action(async (address: string, contact: string, standing: string, options: { config?: string }) => {
       if (!(STANDINGS as readonly string[]).includes(standing)) throw new CliError(`standing must be one of ${STANDINGS.join(', ')}, got "${standing}"`, EXIT.usage);
       if (!/^[^@\s]+@[^@\s]+$/.test(contact)) throw new CliError(`"${contact}" is not an address`, EXIT.usage);
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const result = await withAdminApi(config, (api) => api.contactsSet({ address, contact, standing: standing as Standing }));
       io.stdout(`${result.contact}: ${result.standing}\n`);
     });

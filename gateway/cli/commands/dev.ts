@@ -18,7 +18,7 @@ export function register(program: Command, io: CliIo): void {
     .action(async (bolt11: string, options: { config?: string; json?: boolean }) => {
       const invoice = bolt11.trim().replace(/^lightning:/i, '');
       if (!/^ln[a-z0-9]+$/i.test(invoice)) throw new CliError('not a BOLT11 invoice (expected lnbcrt...)', EXIT.usage);
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const paid = await withAdminApi(config, (api) => api.devPay(invoice.toLowerCase()));
       io.stdout(options.json ? `${JSON.stringify(paid)}\n` : `paid: ${paid.paymentHash} is ${paid.state}\n`);
     });

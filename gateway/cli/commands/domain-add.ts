@@ -11,7 +11,7 @@ export function register(program: Command, io: CliIo): void {
     .argument('<domain>', 'domain name, e.g. example.org')
     .addOption(configOption())
     .action(async (domain: string, options: { config?: string }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const added = await withAdminApi(config, (api) => api.addDomain(domain));
       io.stdout(`added ${added.name}\n`);
     });

@@ -17,7 +17,7 @@ export function register(program: Command, io: CliIo): void {
     .addOption(configOption())
     .option('--json', 'print a JSON array of {"name","type","ttl","value"} (TXT values whole and unquoted)')
     .action(async (domain: string, options: { config?: string; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       let records;
       try {
         records = await withAdminApi(config, (api) => api.domainDns(domain));

@@ -11,7 +11,7 @@ export function register(program: Command, io: CliIo): void {
     .addOption(configOption())
     .option('--json', 'print a JSON array of {"name"}')
     .action(async (options: { config?: string; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const domains = await withAdminApi(config, (api) => api.listDomains());
       if (options.json) io.stdout(`${JSON.stringify(domains.map((d) => ({ name: d.name })))}\n`);
       else io.stdout(domains.map((d) => `${d.name}\n`).join(''));

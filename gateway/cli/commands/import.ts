@@ -2,12 +2,11 @@
 // legacy IMAP account (flags, keywords, internal dates, exact bytes) into a user of this
 // gateway. Resumable: the gateway records each legacy message it stored, so a rerun imports
 // only what is missing. The legacy password comes from a prompt or --password-stdin.
-import { Presets, SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { MAX_IMPORT_MESSAGE_BYTES } from '../../admin/limits.js';
 import type { LegacyMailbox } from '../../import/legacy-imap.js';
-import { parseLegacyUrl, type LegacyServer } from '../../import/legacy-url.js';
-import { runImport, type FolderSummary, type ImportProgress, type ImportSummary } from '../../import/run-import.js';
+import type { LegacyServer } from '../../import/legacy-url.js';
+import type { FolderSummary, ImportProgress, ImportSummary } from '../../import/run-import.js';
 import { withAdminApi } from '../admin-api.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -35,11 +34,13 @@ export function register(program: Command, io: CliIo): void {
     .option('--json', 'print the summary as JSON')
     .addOption(configOption())
     .action(async (options: Options) => {
+      const { parseLegacyUrl } = await import('../../import/legacy-url.js');
       const parsed = parseLegacyUrl(options.from);
       if (!parsed.ok) throw new CliError(parsed.reason, EXIT.usage);
       const only = options.folders === undefined ? undefined : options.folders.split(',').map((f) => f.trim()).filter((f) => f !== '');
       if (only !== undefined && only.length === 0) throw new CliError('--folders names no folder', EXIT.usage);
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
+      const [{ MAX_IMPORT_MESSAGE_BYTES }, { runImport }] = await Promise.all([import('../../admin/limits.js'), import('../../import/run-import.js')]);
       let stopped = false;
       void io.waitForStop().then(() => (stopped = true));
       const summary = await withAdminApi(config, async (api) => {
@@ -48,7 +49,7 @@ export function register(program: Command, io: CliIo): void {
         const password = await readPassword(io, parsed.server, options.passwordStdin === true);
         const { connectLegacy } = await import('../../import/legacy-imap.js'); // imapflow loads only for this command
         const legacy = await connectLegacy({ server: parsed.server, password, insecure: options.insecure === true });
-        const progress = reporter(io, options.json === true);
+        const progress = await reporter(io, options.json === true);
         try {
           return await runImport({
             legacy, api, address: options.to, source: parsed.server.source, only, maxMessageBytes: MAX_IMPORT_MESSAGE_BYTES, progress, stopped: () => stopped,
@@ -93,8 +94,9 @@ async function closeQuietly(legacy: LegacyMailbox): Promise<void> {
 }
 
 /** A bar per folder on a terminal; otherwise one line per folder (never with --json's stdout). */
-function reporter(io: CliIo, json: boolean): ImportProgress & { end(): void; handled(): number } {
+async function reporter(io: CliIo, json: boolean): Promise<ImportProgress & { end(): void; handled(): number }> {
   const tty = process.stderr.isTTY === true && !json;
+  const bars = tty ? await import('cli-progress') : undefined;
   let bar: SingleBar | undefined;
   let handled = 0;
   const end = () => {
@@ -103,9 +105,9 @@ function reporter(io: CliIo, json: boolean): ImportProgress & { end(): void; han
   };
   return {
     folderStart(folder, total, done) {
-      if (!tty) return;
+      if (!bars) return;
       end();
-      bar = new SingleBar({ stream: process.stderr, format: `${folder.padEnd(20).slice(0, 20)} [{bar}] {value}/{total}`, hideCursor: true }, Presets.shades_classic);
+      bar = new bars.SingleBar({ stream: process.stderr, format: `${folder.padEnd(20).slice(0, 20)} [{bar}] {value}/{total}`, hideCursor: true }, bars.Presets.shades_classic);
       bar.start(total, done);
     },
     message() {

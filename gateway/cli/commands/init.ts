@@ -6,10 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../../config/load.js';
 import { isServiceError } from '../../../services/errors.js';
-import { prepareDataDir } from '../../storage.js';
-import { loadTlsCredentials, SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE, TLS_DIR } from '../../tls.js';
 import { withAdminApi } from '../admin-api.js';
 import type { CreatedUser } from '../../admin/api.js';
 import { CliError, EXIT } from '../errors.js';
@@ -44,6 +41,11 @@ export function register(program: Command, io: CliIo): void {
       if (existsSync(file)) throw new CliError(`${file} exists; init does not overwrite a config file`, EXIT.failure);
       const dataDir = resolve(options.dataDir);
       const domain = options.domain.trim().toLowerCase();
+      const [{ loadConfig }, { prepareDataDir }, { loadTlsCredentials, SELF_SIGNED_CERT_FILE, SELF_SIGNED_KEY_FILE, TLS_DIR }] = await Promise.all([
+        import('../../../config/load.js'),
+        import('../../storage.js'),
+        import('../../tls.js'),
+      ]);
       // Checked as `start` will read the file, with the environment on top (DATABASE_URL…);
       // the domain alone first, so a bad one is one line and not also a bad derived hostname.
       const load = (settings: object) => {

@@ -1,7 +1,5 @@
 // `lnmp-gateway keygen`: a new LNMP identity (24-word mnemonic), its public key and address.
 import type { Command } from 'commander';
-import { formatAddress, isLnmpError, makeAddress, newIdentity } from '../../../core/index.js';
-import { systemRng } from '../../../services/random.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
 
@@ -12,7 +10,11 @@ export function register(program: Command, io: CliIo): void {
     .requiredOption('--username <name>', 'username of the address (a-z, 0-9, ".", "_", "-")')
     .requiredOption('--host <host>', 'host of the address, e.g. example.test')
     .option('--json', 'print JSON')
-    .action((options: { username: string; host: string; json?: boolean }) => {
+    .action(async (options: { username: string; host: string; json?: boolean }) => {
+      const [{ formatAddress, isLnmpError, makeAddress, newIdentity }, { systemRng }] = await Promise.all([
+        import('../../../core/index.js'),
+        import('../../../services/random.js'),
+      ]);
       const id = newIdentity(systemRng);
       let address: string;
       try {

@@ -28,7 +28,7 @@ export function register(program: Command, io: CliIo): void {
     .addOption(configOption())
     .option('--json', 'print JSON')
     .action(async (address: string, options: { config?: string; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const report = await withAdminApi(config, (api) => api.postageShow(address));
       if (options.json) {
         io.stdout(`${JSON.stringify(report)}\n`);
@@ -67,7 +67,7 @@ export function register(program: Command, io: CliIo): void {
       else throw new CliError(`--${flag}: expected on, off or "default", got "${value}"`, EXIT.usage);
     }
     if (Object.keys(patch).length === 0) throw new CliError('nothing to set: give at least one of --stranger, --acquaintance, --priority, --surge-unread, --refund-on-reply, --auto-reply', EXIT.usage);
-    const { config } = loadCliConfig(io, typeof options['config'] === 'string' ? options['config'] : undefined);
+    const { config } = await loadCliConfig(io, typeof options['config'] === 'string' ? options['config'] : undefined);
     const policy = await withAdminApi(config, (api) => api.postageSet({ address, policy: patch }));
     io.stdout(options['json'] ? `${JSON.stringify(policy)}\n` : `${address}: stranger ${policy.strangerSats} sats, acquaintance ${policy.acquaintanceSats} sats, priority from ${policy.prioritySats} sats, surge above ${policy.surgeUnread} unread, refund on reply ${policy.refundOnReply ? 'on' : 'off'}, auto-reply ${policy.autoReply ? 'on' : 'off'}\n`);
   });

@@ -14,7 +14,7 @@ export function register(program: Command, io: CliIo): void {
     .addOption(configOption())
     .option('--json', 'print a JSON array of the queued rows')
     .action(async (options: { config?: string; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const rows = await withAdminApi(config, (api) => api.queueList());
       if (options.json) {
         io.stdout(`${JSON.stringify(rows)}\n`);
@@ -34,7 +34,7 @@ export function register(program: Command, io: CliIo): void {
         if (!/^[1-9]\d{0,15}$/.test(id)) throw new CliError(`"${id}" is not a queue id`, EXIT.usage);
         return Number(id);
       });
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const retried = await withAdminApi(config, (api) => api.queueRetry(numbers));
       const missing = numbers.filter((n) => !retried.includes(n));
       if (retried.length > 0) io.stdout(`scheduled now: ${retried.join(' ')}\n`);

@@ -2,9 +2,6 @@
 // or SIGTERM, then close listeners and exit 0. With `workers` > 1 this process becomes the
 // primary of that many gateway processes (gateway/cluster.ts).
 import type { Command } from 'commander';
-import { isClusterPrimary, reportReady, runPrimary, waitForPrimaryStop, workerIndex } from '../../cluster.js';
-import { createLogger } from '../../log.js';
-import { startGateway } from '../../server.js';
 import { VERSION } from '../../version.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -37,7 +34,13 @@ export function register(program: Command, io: CliIo): void {
     .description('start the gateway and run until SIGINT or SIGTERM')
     .addOption(configOption())
     .action(async (options: { config?: string }) => {
-      const { config, file } = loadCliConfig(io, options.config);
+      const { config, file } = await loadCliConfig(io, options.config);
+      // The whole gateway is loaded here, not when the CLI starts: other commands never need it.
+      const [{ isClusterPrimary, reportReady, runPrimary, waitForPrimaryStop, workerIndex }, { createLogger }, { startGateway }] = await Promise.all([
+        import('../../cluster.js'),
+        import('../../log.js'),
+        import('../../server.js'),
+      ]);
       const index = workerIndex();
       const base = createLogger({ level: config.logLevel, write: io.stderr });
       const logger = index === undefined ? base : base.child({ worker: index });

@@ -2,9 +2,6 @@
 // socket, for its listeners, backends, outbound queue, relay connections, uptime and version.
 // It never opens the database itself: with no gateway running there is nothing to report.
 import type { Command } from 'commander';
-import { connectAdmin } from '../../admin/client.js';
-import { AdminError } from '../../admin/errors.js';
-import { adminSocketPath } from '../../admin/protocol.js';
 import type { GatewayStatus } from '../../admin/status.js';
 import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -17,7 +14,12 @@ export function register(program: Command, io: CliIo): void {
     .option('--json', 'print the status as JSON')
     .addOption(configOption())
     .action(async (options: { config?: string; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
+      const [{ connectAdmin }, { AdminError }, { adminSocketPath }] = await Promise.all([
+        import('../../admin/client.js'),
+        import('../../admin/errors.js'),
+        import('../../admin/protocol.js'),
+      ]);
       const notRunning = (cause?: unknown) => new CliError(`no gateway is running on ${config.dataDir} (start it with lnmp-gateway start)`, EXIT.failure, { cause });
       const client = await connectAdmin(adminSocketPath(config.dataDir));
       if (!client) throw notRunning();

@@ -20,7 +20,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--json', 'print {"address","name","token","createdAt"}')
     .addOption(configOption())
     .action(async (address: string, options: { config?: string; name?: string; passwordStdin?: boolean; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const password = await readPassword(io, options.passwordStdin === true);
       const input = options.name === undefined ? { address, password } : { address, password, name: options.name };
       const created = await withPasswordCheck(address, () => withAdminApi(config, (api) => api.createToken(input)));
@@ -41,7 +41,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--json', 'print a JSON array of {"name","createdAt","lastUsedAt"}')
     .addOption(configOption())
     .action(async (address: string, options: { config?: string; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const tokens = await withAdminApi(config, (api) => api.listTokens(address));
       if (options.json) {
         io.stdout(`${JSON.stringify(tokens.map((t) => ({ name: t.name, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt })))}\n`);
@@ -58,7 +58,7 @@ export function register(program: Command, io: CliIo): void {
     .argument('<name>', 'the token name, as token list shows it')
     .addOption(configOption())
     .action(async (address: string, name: string, options: { config?: string }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       await withAdminApi(config, (api) => api.revokeToken({ address, name }));
       io.stdout(`revoked ${name} of ${address.trim().toLowerCase()}\n`);
     });

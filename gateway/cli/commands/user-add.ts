@@ -24,7 +24,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .addOption(configOption())
     .action(async (address: string, options: Options) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const password = await readNewPassword(io, options.passwordStdin === true);
       // On a terminal the mnemonic is asked without echo, as the password is.
       const mnemonic = options.mnemonicStdin ? await readMnemonic(io, !io.stdin.isTTY) : undefined;

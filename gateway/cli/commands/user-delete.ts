@@ -17,7 +17,7 @@ export function register(program: Command, io: CliIo): void {
     .addOption(configOption())
     .action(async (address: string, options: { config?: string; yes?: boolean; json?: boolean }) => {
       if (options.yes !== true) throw new CliError(`not deleting ${address} without --yes: its mail and keys would be gone for good`, EXIT.usage);
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const deleted = await withAdminApi(config, (api) => api.deleteUser(address));
       if (options.json) io.stdout(`${JSON.stringify({ address: deleted.address, messages: deleted.messages })}\n`);
       else io.stdout(`deleted ${deleted.address} (${deleted.messages} message${deleted.messages === 1 ? '' : 's'})\n`);

@@ -16,7 +16,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--json', 'print {"address","publicKey","mnemonic"} (or "privateKey" instead of "mnemonic")')
     .addOption(configOption())
     .action(async (address: string, options: { config?: string; passwordStdin?: boolean; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const password = await readPassword(io, options.passwordStdin === true);
       const key = await withPasswordCheck(address, () => withAdminApi(config, (api) => api.exportKey({ address, password })));
       const what = key.mnemonic !== undefined ? 'mnemonic' : 'private key';

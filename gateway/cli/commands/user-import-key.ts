@@ -24,7 +24,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--json', 'print {"address","lnmpAddress","publicKey"}')
     .addOption(configOption())
     .action(async (address: string, options: Options) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const password = await readNewPassword(io, options.passwordStdin === true);
       const mnemonic = await readMnemonic(io, options.mnemonicStdin === true);
       const user = await withAdminApi(config, (api) => api.createUser({ address, password, mnemonic }));

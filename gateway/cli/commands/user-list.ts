@@ -11,7 +11,7 @@ export function register(program: Command, io: CliIo): void {
     .addOption(configOption())
     .option('--json', 'print a JSON array of {"address","lnmpAddress","publicKey","status","createdAt"}')
     .action(async (options: { config?: string; json?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const users = await withAdminApi(config, (api) => api.listUsers());
       if (options.json) {
         const rows = users.map((u) => ({ address: u.address, lnmpAddress: u.lnmpAddress, publicKey: u.publicKey, status: u.status, createdAt: u.createdAt }));

@@ -15,7 +15,7 @@ export function register(program: Command, io: CliIo): void {
     .option('--password-stdin', 'read the current password, then the new one, from two lines of stdin (default: prompt on the terminal)')
     .addOption(configOption())
     .action(async (address: string, options: { config?: string; passwordStdin?: boolean }) => {
-      const { config } = loadCliConfig(io, options.config);
+      const { config } = await loadCliConfig(io, options.config);
       const fromStdin = options.passwordStdin === true;
       const password = await readPassword(io, fromStdin, 'Current password: ', 'current password');
       const newPassword = await readNewPassword(io, fromStdin, 'New password: ', 'new password');

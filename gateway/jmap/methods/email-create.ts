@@ -10,8 +10,9 @@ import { draftToMime, type DraftPart, type EmailDraft } from '../../../converter
 import { resolveCreationId, type MethodContext } from '../context.js';
 import { headerProperties, InvalidHeader } from '../email-headers.js';
 import { setErrorOf, type SetError } from '../errors.js';
-import { blobIdOf, emailIdOf, parseBlobId, parseMailboxId, threadIdOf } from '../ids.js';
+import { blobIdOf, emailIdOf, parseMailboxId, threadIdOf } from '../ids.js';
 import { flagOf, isValidKeyword } from '../keywords.js';
+import { readBlobById } from '../part-blobs.js';
 import { UnsignedInt } from './args.js';
 import { parseObject, SetRefused } from './set-args.js';
 
@@ -176,8 +177,8 @@ class PartReader {
   }
 
   async #blob(id: string): Promise<Uint8Array> {
-    const blobId = parseBlobId(resolveCreationId(this.ctx, id));
-    const bytes = blobId === undefined ? undefined : await this.ctx.blobs.read(this.ctx.account, blobId);
+    // A whole blob or a part of a message's (an attachment being forwarded), part-blobs.ts.
+    const bytes = await readBlobById(this.ctx.blobs, this.ctx.account, resolveCreationId(this.ctx, id));
     if (!bytes) throw new SetRefused({ type: 'blobNotFound', notFound: [id] });
     return bytes;
   }

@@ -1,9 +1,13 @@
 // Email/get (RFC 8621 §4.2). An Email is a blob (ids.ts): its metadata comes from every message
 // row holding it (mailboxIds from all of them, keywords from the latest changed, see emails.ts);
-// the properties read from the message's bytes are parsed only when asked for.
+// the properties read from the message are read only when asked for, from the stored summary
+// (header, preview, hasAttachment) when it has them all, else from the whole message.
 import { z } from 'zod';
 import { MAIL } from '../capabilities.js';
-import { CONTENT_PROPERTIES, contentProperties, readEmailContent, utcDate, type EmailContent } from '../email-content.js';
+import { utcDate } from '../email-content.js';
+import {
+  CONTENT_DEFAULTS, CONTENT_PROPERTIES, messageProperties, META_PROPERTIES, readRequestOf, readsMessage, summaryAnswers, summaryProperties, type EmailReadRequest,
+} from '../email-object.js';
 import { groupEmails, emailsOf, type EmailView } from '../emails.js';
 import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf } from '../ids.js';
 import { keywordsOf } from '../keywords.js';
@@ -11,14 +15,11 @@ import { defineMethod } from '../method.js';
 import { emailPostageOf, usesPostage } from '../postage-objects.js';
 import { currentModseq, type MethodContext } from '../context.js';
 import { stateOf } from '../state.js';
-import { AccountId, checkGetSize, EmailReadArgs, Id, propertiesOf } from './args.js';
+import { AccountId, checkGetSize, EmailReadArgs, Id } from './args.js';
 
-const META = ['id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt'] as const;
-const PARSED = CONTENT_PROPERTIES;
-/** RFC 8621's default list, less the properties not served yet (htmlBody, attachments). */
-const DEFAULTS = [...META, ...PARSED];
-const KNOWN = new Set<string>(DEFAULTS);
-const NEEDS_BYTES = new Set<string>(PARSED);
+/** RFC 8621 §4.2's default list; headers, bodyStructure and header:* only when asked for. */
+const DEFAULTS = [...META_PROPERTIES, ...CONTENT_DEFAULTS];
+const KNOWN = new Set<string>([...META_PROPERTIES, ...CONTENT_PROPERTIES]);
 /** With urn:lnmp:params:jmap:postage in `using`: the message's postage case (postage-objects.ts), never by default. */
 const KNOWN_WITH_POSTAGE = new Set<string>([...KNOWN, 'postage']);
 
@@ -30,15 +31,12 @@ const Args = z.strictObject({
 
 export const emailGet = defineMethod('Email/get', MAIL, Args, async (args, ctx) => {
   checkGetSize(args.ids);
-  const properties = propertiesOf(args.properties, usesPostage(ctx) ? KNOWN_WITH_POSTAGE : KNOWN, DEFAULTS);
+  const request = readRequestOf(args, usesPostage(ctx) ? KNOWN_WITH_POSTAGE : KNOWN, DEFAULTS, ['id']);
   const state = stateOf(await currentModseq(ctx));
   const emails = args.ids ? await emailsOf(ctx, args.ids.flatMap((id) => parseEmailId(id) ?? [])) : await allEmails(ctx);
   const wanted = args.ids ? [...new Set(args.ids)] : [...emails.keys()].map(emailIdOf);
-  const withBytes = [...properties].some((p) => NEEDS_BYTES.has(p));
-  const fetchText = args.fetchTextBodyValues === true || args.fetchAllBodyValues === true;
-  // Read and parsed all at once: one at a time, each would wait for its own database round trip.
-  const contents = withBytes ? new Map(await Promise.all([...emails.values()].map(async (e) => [e.blobId, await contentOf(ctx, e)] as const))) : undefined;
-  const postage = properties.has('postage') ? await emailPostageOf(ctx, [...emails.keys()]) : undefined;
+  const contents = readsMessage(request) ? await contentsOf(ctx, [...emails.keys()], request) : undefined;
+  const postage = request.properties.includes('postage') ? await emailPostageOf(ctx, [...emails.keys()]) : undefined;
   const list: Array<Record<string, unknown>> = [];
   const notFound: string[] = [];
   for (const id of wanted) {
@@ -49,24 +47,37 @@ export const emailGet = defineMethod('Email/get', MAIL, Args, async (args, ctx) 
       continue;
     }
     const content = contents?.get(email.blobId);
-    if (withBytes && !content) {
+    if (contents && !content) {
       notFound.push(id); // removed since the rows were read
       continue;
     }
-    const object = emailObject(email, content, properties, { fetchText, maxBytes: args.maxBodyValueBytes ?? 0 });
-    list.push(postage ? { ...object, postage: postage.get(email.blobId) ?? null } : object);
+    const all: Record<string, unknown> = { ...metaProperties(email), ...content, ...(postage ? { postage: postage.get(email.blobId) ?? null } : {}) };
+    list.push(Object.fromEntries(request.properties.map((p) => [p, all[p]])));
   }
   return { accountId: ctx.accountId, state, list, notFound };
 });
 
-async function contentOf(ctx: MethodContext, email: EmailView): Promise<EmailContent | undefined> {
-  const raw = await ctx.messages.readBlob(ctx.account, email.blobId);
-  return raw ? readEmailContent(raw) : undefined;
+/**
+ * The message properties of each Email: from a header-only summary when it answers every asked
+ * property, else from the whole message. Read all at once: one at a time, each would wait for
+ * its own database round trip.
+ */
+async function contentsOf(ctx: MethodContext, blobIds: readonly number[], request: EmailReadRequest): Promise<Map<number, Record<string, unknown>>> {
+  if (summaryAnswers(request)) {
+    // The stored summary (MessageService.readSummaries): header, preview and hasAttachment, without opening the message.
+    const summaries = await ctx.messages.readSummaries(ctx.account, blobIds);
+    return new Map([...summaries].map(([blobId, summary]) => [blobId, summaryProperties(summary, request)]));
+  }
+  const read = await Promise.all(blobIds.map(async (blobId) => {
+    const raw = await ctx.messages.readBlob(ctx.account, blobId);
+    return raw ? [[blobId, messageProperties(raw, blobIdOf(blobId), request)] as const] : [];
+  }));
+  return new Map(read.flat());
 }
 
-function emailObject(email: EmailView, content: EmailContent | undefined, properties: ReadonlySet<string>, body: { fetchText: boolean; maxBytes: number }): Record<string, unknown> {
+function metaProperties(email: EmailView): Record<string, unknown> {
   const meta = email.latest;
-  const all: Record<string, unknown> = {
+  return {
     id: emailIdOf(email.blobId),
     blobId: blobIdOf(email.blobId),
     threadId: threadIdOf(meta.threadId),
@@ -75,8 +86,6 @@ function emailObject(email: EmailView, content: EmailContent | undefined, proper
     size: meta.size,
     receivedAt: utcDate(meta.internalDate),
   };
-  if (content) Object.assign(all, contentProperties(content, body));
-  return Object.fromEntries([...META, ...PARSED].filter((p) => properties.has(p)).map((p) => [p, all[p]]));
 }
 
 async function allEmails(ctx: MethodContext): Promise<Map<number, EmailView>> {

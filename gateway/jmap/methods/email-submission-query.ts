@@ -1,7 +1,8 @@
 // EmailSubmission/query (RFC 8621 §7.3): the account's submissions filtered by identityIds,
 // emailIds, threadIds, undoStatus, before and after (sendAt), sorted by emailId, threadId or
 // sentAt (then by creation), with position, anchor, limit and total. A FilterOperator
-// answers unsupportedFilter; /queryChanges is not offered (canCalculateChanges false).
+// answers unsupportedFilter. Every filtered and sorted property is immutable, so
+// EmailSubmission/queryChanges (email-submission-query-changes.ts) answers exactly.
 import { z } from 'zod';
 import { SUBMISSION } from '../capabilities.js';
 import { currentModseq } from '../context.js';
@@ -27,12 +28,13 @@ export const emailSubmissionQuery = defineMethod('EmailSubmission/query', SUBMIS
   const order = sortOf(args.sort);
   const state = stateOf(await currentModseq(ctx));
   const ids = (await submissionsOf(ctx)).filter(matches).sort(order).map((s) => s['id'] as string);
-  return { accountId: ctx.accountId, queryState: state, canCalculateChanges: false, ...queryWindow(ids, args) };
+  return { accountId: ctx.accountId, queryState: state, canCalculateChanges: true, ...queryWindow(ids, args) };
 });
 
 type Submission = Record<string, unknown>;
 
-function filterOf(filter: Record<string, unknown> | null | undefined): (s: Submission) => boolean {
+/** The filter as a predicate. @throws MethodError unsupportedFilter */
+export function filterOf(filter: Record<string, unknown> | null | undefined): (s: Submission) => boolean {
   if (!filter) return () => true;
   if ('operator' in filter) throw new MethodError('unsupportedFilter', 'FilterOperator is not supported for EmailSubmission/query');
   const parsed = Filter.safeParse(filter);
@@ -48,8 +50,8 @@ function filterOf(filter: Record<string, unknown> | null | undefined): (s: Submi
   };
 }
 
-/** The comparator of the sort (ids compared by their number, dates by time), ties in creation order. */
-function sortOf(sort: ReadonlyArray<{ property: string; isAscending?: boolean | undefined }> | null | undefined): (a: Submission, b: Submission) => number {
+/** The comparator of the sort (ids compared by their number, dates by time), ties in creation order. @throws MethodError unsupportedSort */
+export function sortOf(sort: ReadonlyArray<{ property: string; isAscending?: boolean | undefined }> | null | undefined): (a: Submission, b: Submission) => number {
   const keys = (sort ?? []).map((c) => {
     const property = SORTS[c.property as keyof typeof SORTS] as string | undefined;
     if (property === undefined) throw new MethodError('unsupportedSort', `sorting by ${c.property} is not supported`);

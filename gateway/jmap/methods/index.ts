@@ -16,6 +16,7 @@ import { identitySet } from './identity-set.js';
 import { emailSubmissionChanges } from './email-submission-changes.js';
 import { emailSubmissionGet } from './email-submission-get.js';
 import { emailSubmissionQuery } from './email-submission-query.js';
+import { emailSubmissionQueryChanges } from './email-submission-query-changes.js';
 import { emailSubmissionSet } from './email-submission-set.js';
 import { vacationResponseGet } from './vacation-response-get.js';
 import { vacationResponseSet } from './vacation-response-set.js';
@@ -40,7 +41,7 @@ import { postageSet } from './postage-set.js';
 export const METHODS: ReadonlyMap<string, JmapMethod> = new Map(
   [
     coreEcho, mailboxGet, mailboxChanges, mailboxQuery, mailboxQueryChanges, mailboxSet, threadGet, threadChanges, emailQuery, emailQueryChanges, emailGet, emailSet, emailChanges, identityGet, identityChanges, identitySet,
-    emailSubmissionGet, emailSubmissionChanges, emailSubmissionQuery, emailSubmissionSet, vacationResponseGet, vacationResponseSet,
+    emailSubmissionGet, emailSubmissionChanges, emailSubmissionQuery, emailSubmissionQueryChanges, emailSubmissionSet, vacationResponseGet, vacationResponseSet,
     blobCopy, emailImport, emailParse, emailCopy, searchSnippetGet,
     postageGet, postageChanges, postageQuery, postageSet, postagePolicyGet, postagePolicySet, contactGet, contactQuery, contactSet,
   ].map((m) => [m.name, m]),
