@@ -131,24 +131,33 @@ async function fanOut(url: string, e: Envelopes, recipient: ReturnType<typeof id
 }
 
 /** `rate` envelopes per second for `seconds`: ms from sending PUBLISH to its MSG at one subscriber. */
-async function pacedLatency(url: string, e: Envelopes, recipient: ReturnType<typeof identityFromPrivateKey>, rate: number, seconds: number): Promise<number[]> {
+/** Latencies in ms, by the envelope's place in the sending order (`steady`: those sent after the first second). */
+interface Paced {
+  readonly all: number[];
+  readonly steady: number[];
+}
+
+async function pacedLatency(url: string, e: Envelopes, recipient: ReturnType<typeof identityFromPrivateKey>, rate: number, seconds: number): Promise<Paced> {
   const sub = await BenchConnection.open(url);
   await subscribe(sub, recipient);
   const pubs = await openMany(url, PACED_PUBLISHERS);
   const total = Math.min(rate * seconds, e.ids.length);
-  const sentAt = new Map<string, number>();
+  const sentAt = new Map<string, { at: number; index: number }>();
   const latencies: number[] = [];
+  const steady: number[] = [];
   sub.onMsg = (text, at) => {
     const id = (JSON.parse(text) as { message: { id: string } }).message.id;
-    const t0 = sentAt.get(id);
-    if (t0 !== undefined) latencies.push(at - t0);
+    const sent = sentAt.get(id);
+    if (sent === undefined) return;
+    latencies.push(at - sent.at);
+    if (sent.index >= rate) steady.push(at - sent.at);
   };
   const acks: Array<Promise<unknown>> = [];
   const start = performance.now();
   for (let sent = 0; sent < total; ) {
     const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000));
     for (; sent < due; sent++) {
-      sentAt.set(e.ids[sent]!, performance.now());
+      sentAt.set(e.ids[sent]!, { at: performance.now(), index: sent });
       acks.push(pubs[sent % pubs.length]!.expectOk(e.frames[sent]!));
     }
     await sleep(1);
@@ -157,7 +166,7 @@ async function pacedLatency(url: string, e: Envelopes, recipient: ReturnType<typ
   for (let waited = 0; latencies.length < total && waited < 10_000; waited += 10) await sleep(10);
   if (latencies.length !== total) throw new Error(`${total} envelopes published, ${latencies.length} reached the subscriber`);
   [sub, ...pubs].forEach((c) => c.close());
-  return latencies;
+  return { all: latencies, steady };
 }
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
@@ -232,12 +241,15 @@ async function run(db: Db, dbUrl: string, namespace: string): Promise<void> {
       record(`fan-out to ${SUBSCRIBERS} subscribers, ${label}, p99`, { value: percentile(fan, 99), unit: 'ms' });
       await db.exec('TRUNCATE relay_messages');
       const low = await pacedLatency(url, e, recipient, LOW_RATE, LOW_SECONDS);
-      record(`PUBLISH → MSG at ${LOW_RATE}/s, ${label}, p50`, { value: percentile(low, 50), unit: 'ms' });
-      record(`PUBLISH → MSG at ${LOW_RATE}/s, ${label}, p99`, { value: percentile(low, 99), unit: 'ms' });
+      record(`PUBLISH → MSG at ${LOW_RATE}/s, ${label}, p50`, { value: percentile(low.all, 50), unit: 'ms' });
+      record(`PUBLISH → MSG at ${LOW_RATE}/s, ${label}, p99`, { value: percentile(low.all, 99), unit: 'ms' });
       await db.exec('TRUNCATE relay_messages');
       const paced = await pacedLatency(url, e, recipient, PACED_RATE, PACED_SECONDS);
-      record(`PUBLISH → MSG at ${PACED_RATE}/s, ${label}, p50`, { value: percentile(paced, 50), unit: 'ms' });
-      record(`PUBLISH → MSG at ${PACED_RATE}/s, ${label}, p99`, { value: percentile(paced, 99), unit: 'ms', target: '≤ 50' });
+      record(`PUBLISH → MSG at ${PACED_RATE}/s, ${label}, p50`, { value: percentile(paced.all, 50), unit: 'ms' });
+      record(`PUBLISH → MSG at ${PACED_RATE}/s, ${label}, p99`, { value: percentile(paced.all, 99), unit: 'ms', target: '≤ 50' });
+      // Connections, pools and the cross-process path warm up in the first second; the rest is the steady state.
+      record(`PUBLISH → MSG at ${PACED_RATE}/s, ${label}, p99 after the first second`, { value: percentile(paced.steady, 99), unit: 'ms' });
+      record(`PUBLISH → MSG at ${PACED_RATE}/s, ${label}, max`, { value: Math.max(...paced.all), unit: 'ms' });
     } finally {
       await stopRelays(child);
     }

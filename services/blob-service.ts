@@ -22,7 +22,7 @@ export const MAX_PENDING_UPLOAD_BYTES = 4 * MAX_MESSAGE_BYTES;
 export const UPLOAD_SWEEP_BATCH = 100;
 
 /** Blobs a message holds, or that are uploads: what the account may read, copy and import. */
-const VISIBLE = '(b.uploaded_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id AND m.user_id = b.user_id))';
+const VISIBLE = '(b.uploaded_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id))';
 
 export interface ImportedMessage {
   readonly blobId: number;

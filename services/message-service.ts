@@ -397,9 +397,12 @@ export class MessageService {
   /** Summaries of some of the user's blobs that a message holds; a blob without one (stored before 015, or not re-wrapped yet) is summarised from its bytes, and for seal 2 the summary is stored back. */
   async readSummaries(account: UnlockedAccount, blobIds: readonly number[]): Promise<Map<number, MessageSummary>> {
     if (blobIds.length === 0) return new Map();
+    // Only the user's blobs (b.user_id), and a blob's messages are its user's: naming m.user_id
+    // in EXISTS as well made PostgreSQL probe the (user_id, internal_date, blob_id) index, a scan
+    // of all the user's rows per blob, instead of messages (blob_id).
     const rows = await this.#db.query<{ id: number; seal: number; summary: Uint8Array | null }>(
       `SELECT b.id, b.seal, b.summary FROM blobs b
-        WHERE b.user_id = $1 AND b.id = ANY($2::int8[]) AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id AND m.user_id = $1)`,
+        WHERE b.user_id = $1 AND b.id = ANY($2::int8[]) AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id)`,
       [account.userId, [...new Set(blobIds)]],
     );
     return this.#summaries(account, rows);
@@ -609,7 +612,7 @@ export class MessageService {
   /** The decrypted bytes of one of the user's blobs that a message still holds, else undefined. */
   async readBlob(account: UnlockedAccount, blobId: number): Promise<Uint8Array | undefined> {
     const [b] = await this.#db.query<{ seal: number; data: Uint8Array }>(
-      'SELECT seal, data FROM blobs b WHERE b.id = $2 AND b.user_id = $1 AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id AND m.user_id = $1)',
+      'SELECT seal, data FROM blobs b WHERE b.id = $2 AND b.user_id = $1 AND EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id)',
       [account.userId, blobId],
     );
     return b ? openBlob(b.seal, b.data, account.userId, account, new Map()) : undefined;
