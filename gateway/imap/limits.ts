@@ -22,6 +22,8 @@ export const IMAP_FETCH_BATCH = 100;
 export const IMAP_FETCH_HEADER_BATCH = 500;
 /** Metadata rows per round trip when FETCH needs no body (FLAGS, UID, sizes, dates). */
 export const IMAP_FETCH_META_BATCH = 5_000;
+/** Metadata-only FETCH lines (fetch-lines.ts) joined into one write to the connection. */
+export const FETCH_LINES_PER_WRITE = 500;
 /**
  * Mailboxes whose UID list and keywords SELECT keeps per process (least recently selected go
  * first): 4 bytes per UID, so 1,000 mailboxes of 10k messages hold 40 MB at most.

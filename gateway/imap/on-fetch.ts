@@ -7,8 +7,9 @@ import { once } from 'node:events';
 import type { MessageMeta } from '../../services/message-service.js';
 import { accountOf, type ImapContext } from './context.js';
 import type { EngineSession, FetchQueryItem, HookResult } from './engine.js';
+import { plainFetchLine, plainItemNames } from './fetch-lines.js';
 import { fetchValues, needsBody, needsHeaderOnly } from './fetch-values.js';
-import { IMAP_FETCH_BATCH, IMAP_FETCH_HEADER_BATCH, IMAP_FETCH_META_BATCH } from './limits.js';
+import { FETCH_LINES_PER_WRITE, IMAP_FETCH_BATCH, IMAP_FETCH_HEADER_BATCH, IMAP_FETCH_META_BATCH } from './limits.js';
 import { answer } from './replies.js';
 import { isSelection, type Selection } from './selection.js';
 
@@ -33,6 +34,7 @@ export function onFetch(ctx: ImapContext) {
 async function fetch(ctx: ImapContext, sel: Selection, options: FetchOptions, session: EngineSession): Promise<void> {
   const account = accountOf(ctx, session);
   const withBody = needsBody(options.query);
+  const plain = plainItemNames(options.query);
   // Header-only queries (ENVELOPE, header fields: what clients list mailboxes with) read the
   // stored summaries, not the whole messages.
   const headerOnly = withBody && needsHeaderOnly(options.query);
@@ -52,12 +54,29 @@ async function fetch(ctx: ImapContext, sel: Selection, options: FetchOptions, se
     if (i + batch < options.messages.length) next = load(i + batch);
     if (options.changedSince) rows = rows.filter((m) => m.modseq > options.changedSince);
     if (options.markAsSeen) rows = await markSeen(ctx, sel, rows, session);
+    // Metadata-only lines are written as text, many per write; the rest through the engine.
+    let lines: string[] = [];
+    const flushLines = async (): Promise<void> => {
+      if (lines.length === 0) return;
+      const compiled = lines.join('\r\n');
+      lines = [];
+      if (!session.writeStream.write({ compiled })) await once(session.writeStream, 'drain');
+    };
     for (const row of rows) {
-      const response = session.formatResponse('FETCH', row.uid, { query: options.query, values: fetchValues(options.query, row, row.raw, session) });
+      const line = plain && session.selected ? plainFetchLine(session.selected, options.query, plain, row) : undefined;
       // A message expunged and already reported to this client is skipped.
+      if (line === null) continue;
+      if (line !== undefined) {
+        lines.push(line);
+        if (lines.length >= FETCH_LINES_PER_WRITE) await flushLines();
+        continue;
+      }
+      await flushLines();
+      const response = session.formatResponse('FETCH', row.uid, { query: options.query, values: fetchValues(options.query, row, row.raw, session) });
       if (!response) continue;
       if (!session.writeStream.write(response)) await once(session.writeStream, 'drain');
     }
+    await flushLines();
   }
 }
 
