@@ -171,8 +171,11 @@ describe.each(TRANSPORTS)('relay fan-out over $name', (transport) => {
     for (const m of [m1, m2]) await new RelayStore(db2).insert(m, Date.now());
     const noticeOf = (m: typeof m1) => JSON.stringify({ v: 1, origin: 'cd'.repeat(8), id: m.id, from: m.from, to: m.to, kind: m.kind, timestamp: m.timestamp });
     await transport.inject(namespace, [noticeOf(m1), 'not json', noticeOf(m2)].join('\n'), db1);
-    expect(await remote.next()).toEqual({ type: 'MSG', sub: 'inbox', message: asStored(m1) });
-    expect(await remote.next()).toEqual({ type: 'MSG', sub: 'inbox', message: asStored(m2) });
+    // Each notice's envelope is read by id on its own, so the two MSGs may come in either order.
+    const got = [await remote.next(), await remote.next()];
+    const idOf = (frame: unknown) => (frame as { message: { id: string } }).message.id;
+    const byId = (a: unknown, b: unknown) => idOf(a).localeCompare(idOf(b));
+    expect(got.sort(byId)).toEqual([m1, m2].map((m) => ({ type: 'MSG', sub: 'inbox', message: asStored(m) })).sort(byId));
     expect(await waitForLog(lines, before, 'relay fan-out message ignored', 1)).toEqual([
       { level: 'warn', msg: 'relay fan-out message ignored', fields: { transport: transport.name, reason: 'not JSON' } },
     ]);
