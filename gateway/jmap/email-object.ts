@@ -91,14 +91,10 @@ export function summaryProperties(summary: HeaderSummary, request: EmailReadRequ
   return out;
 }
 
-/** The summary of a whole message: what the stored summary holds, so both ways give the same preview and hasAttachment. */
-export function summaryOf(raw: Uint8Array): HeaderSummary {
-  return summarize(raw);
-}
-
 /** Every asked property read from the message `raw`, whose JMAP blob id is `blobId`. */
 export function messageProperties(raw: Uint8Array, blobId: string, request: EmailReadRequest): Record<string, unknown> {
-  const out = summaryProperties(summaryOf(raw), request);
+  // summarize() is what the stored summary holds, so both ways give the same preview and hasAttachment.
+  const out = summaryProperties(summarize(raw), request);
   if (!request.properties.some((p) => BODY.has(p))) return out;
   const root = bodyTree(raw);
   const lists = bodyLists(root);

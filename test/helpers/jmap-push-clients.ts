@@ -1,6 +1,7 @@
 // JMAP push clients for tests: an event stream read with Node's fetch and parsed as the WHATWG
 // EventSource would (RFC 8620 §7.3), and a JMAP WebSocket (RFC 8887); each queues what arrives.
 import { WebSocket } from 'ws';
+import { PUSH_READY_COMMENT } from '../../gateway/jmap/eventsource.js';
 
 export interface SseEvent {
   readonly event: string;
@@ -42,7 +43,7 @@ export async function openEventStream(url: string, authorization: string | undef
         const name = block.find((l) => l.startsWith('event: '))?.slice(7);
         const data = block.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
         if (name !== undefined) queue.push({ event: name, data: JSON.parse(data) as unknown });
-        else if (block.includes(': ready')) sawReady();
+        else if (block.includes(`: ${PUSH_READY_COMMENT}`)) sawReady();
       }
       wake();
     }
