@@ -130,12 +130,18 @@ async function fanOut(url: string, e: Envelopes, recipient: ReturnType<typeof id
   return samples;
 }
 
-/** `rate` envelopes per second for `seconds`: ms from sending PUBLISH to its MSG at one subscriber. */
-/** Latencies in ms, by the envelope's place in the sending order (`steady`: those sent after the first second). */
+/**
+ * Latencies in ms, by the envelope's place in the sending order (`steady`: those sent after the
+ * first second); `ok`: from sending PUBLISH to its OK (verification and the stored row), which
+ * tells a slow store from a slow way to the subscriber.
+ */
 interface Paced {
   readonly all: number[];
   readonly steady: number[];
+  readonly ok: number[];
 }
+
+/** `rate` envelopes per second for `seconds`: ms from sending PUBLISH to its MSG at one subscriber. */
 
 async function pacedLatency(url: string, e: Envelopes, recipient: ReturnType<typeof identityFromPrivateKey>, rate: number, seconds: number): Promise<Paced> {
   const sub = await BenchConnection.open(url);
@@ -145,6 +151,7 @@ async function pacedLatency(url: string, e: Envelopes, recipient: ReturnType<typ
   const sentAt = new Map<string, { at: number; index: number }>();
   const latencies: number[] = [];
   const steady: number[] = [];
+  const ok: number[] = [];
   sub.onMsg = (text, at) => {
     const id = (JSON.parse(text) as { message: { id: string } }).message.id;
     const sent = sentAt.get(id);
@@ -157,8 +164,9 @@ async function pacedLatency(url: string, e: Envelopes, recipient: ReturnType<typ
   for (let sent = 0; sent < total; ) {
     const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000));
     for (; sent < due; sent++) {
-      sentAt.set(e.ids[sent]!, { at: performance.now(), index: sent });
-      acks.push(pubs[sent % pubs.length]!.expectOk(e.frames[sent]!));
+      const at = performance.now();
+      sentAt.set(e.ids[sent]!, { at, index: sent });
+      acks.push(pubs[sent % pubs.length]!.expectOk(e.frames[sent]!).then(() => ok.push(performance.now() - at)));
     }
     await sleep(1);
   }
@@ -166,7 +174,7 @@ async function pacedLatency(url: string, e: Envelopes, recipient: ReturnType<typ
   for (let waited = 0; latencies.length < total && waited < 10_000; waited += 10) await sleep(10);
   if (latencies.length !== total) throw new Error(`${total} envelopes published, ${latencies.length} reached the subscriber`);
   [sub, ...pubs].forEach((c) => c.close());
-  return { all: latencies, steady };
+  return { all: latencies, steady, ok };
 }
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
@@ -250,6 +258,7 @@ async function run(db: Db, dbUrl: string, namespace: string): Promise<void> {
       // Connections, pools and the cross-process path warm up in the first second; the rest is the steady state.
       record(`PUBLISH → MSG at ${PACED_RATE}/s, ${label}, p99 after the first second`, { value: percentile(paced.steady, 99), unit: 'ms' });
       record(`PUBLISH → MSG at ${PACED_RATE}/s, ${label}, max`, { value: Math.max(...paced.all), unit: 'ms' });
+      record(`PUBLISH → OK at ${PACED_RATE}/s, ${label}, p99`, { value: percentile(paced.ok, 99), unit: 'ms' });
     } finally {
       await stopRelays(child);
     }

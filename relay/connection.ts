@@ -1,7 +1,11 @@
-// One client connection: a CHALLENGE on open, frames handled one at a time in arrival order,
-// every failure answered by one ERROR frame (the connection stays open), and the two memory
-// bounds: reading pauses while too many frames wait, and a client whose send buffer passes
-// the limit gets a NOTICE and is disconnected.
+// One client connection: a CHALLENGE on open, frames handled in arrival order and answered in
+// that order, every failure answered by one ERROR frame (the connection stays open), and the
+// two memory bounds: reading pauses while too many frames wait, and a client whose send buffer
+// passes the limit gets a NOTICE and is disconnected.
+// PUBLISH frames that follow one another are handled together, up to PIPELINED_PUBLISHES at a
+// time, their answers held back until those of the frames before them are sent: a client that
+// streams envelopes is not held to one database commit per envelope. Any other frame waits
+// until every PUBLISH before it is answered, so a QUERY after a PUBLISH finds the envelope.
 import type { WebSocket, RawData } from 'ws';
 import { toHex } from '../core/bytes.js';
 import { AuthState } from './auth.js';
@@ -23,10 +27,22 @@ export interface RelayHooks {
 
 /** Bytes of randomness in a connection id (on every log line about the connection). */
 const CONNECTION_ID_BYTES = 6;
+/** Most PUBLISH frames of one connection handled at once. */
+export const PIPELINED_PUBLISHES = 16;
 
 interface Pending {
   readonly text: string | undefined;
   readonly bytes: number;
+}
+
+/** A PUBLISH being handled: its answers (INVOICE, OK or ERROR) wait here for their turn. */
+interface InFlight {
+  readonly answers: string[];
+  readonly bytes: number;
+  done: boolean;
+  /** Resolves once the answers are sent (or the connection closed). */
+  readonly sent: Promise<void>;
+  readonly markSent: () => void;
 }
 
 export class RelayConnection implements RelayPeer {
@@ -35,7 +51,10 @@ export class RelayConnection implements RelayPeer {
   readonly id: string;
   private closing = false;
   private readonly queue: Pending[] = [];
+  /** Bytes of the frames waiting in `queue` or being handled. */
   private queuedBytes = 0;
+  /** PUBLISHes being handled or waiting to send their answers, oldest first. */
+  private readonly inFlight: InFlight[] = [];
   private busy = false;
   private cutTimer: NodeJS.Timeout | undefined;
 
@@ -77,8 +96,7 @@ export class RelayConnection implements RelayPeer {
     if (this.closing) return;
     this.closing = true;
     this.ctx.subscriptions.removeAll(this);
-    this.queue.length = 0;
-    this.queuedBytes = 0;
+    this.dropQueued();
     // Read again, so the client's answer to the close frame arrives (frames are ignored now).
     this.ws.resume();
     this.ws.send(JSON.stringify(frames.notice(notice)));
@@ -96,8 +114,13 @@ export class RelayConnection implements RelayPeer {
     this.closing = true;
     if (this.cutTimer) clearTimeout(this.cutTimer);
     this.ctx.subscriptions.removeAll(this);
+    this.dropQueued();
+  }
+
+  /** Forgets the frames not yet handled (those being handled finish, their answers unsent). */
+  private dropQueued(): void {
+    for (const p of this.queue) this.queuedBytes -= p.bytes;
     this.queue.length = 0;
-    this.queuedBytes = 0;
   }
 
   private receive(data: RawData, isBinary: boolean): void {
@@ -119,8 +142,16 @@ export class RelayConnection implements RelayPeer {
     this.busy = true;
     try {
       for (let next = this.queue.shift(); next && !this.closing; next = this.queue.shift()) {
-        this.queuedBytes -= next.bytes;
-        await this.handle(next);
+        // The frame's bytes stay counted until it is answered (backlogged() bounds them).
+        const decoded = this.decode(next);
+        if (decoded.frame?.type === 'PUBLISH') {
+          if (this.inFlight.length >= PIPELINED_PUBLISHES) await this.inFlight[0]!.sent;
+          if (!this.closing) this.publish(decoded.frame, next.bytes);
+        } else {
+          await this.inFlight.at(-1)?.sent;
+          if (!this.closing) await this.answer(decoded, this);
+          this.queuedBytes -= next.bytes;
+        }
         if (this.ws.isPaused && !this.closing && !this.backlogged()) this.ws.resume();
       }
     } finally {
@@ -128,21 +159,65 @@ export class RelayConnection implements RelayPeer {
     }
   }
 
-  private async handle(pending: Pending): Promise<void> {
-    let context: FrameContext = {};
+  /** The frame, or the error its text gives (binary, not JSON, not a valid frame). */
+  private decode(pending: Pending): { frame?: ClientFrame; error?: unknown } {
     try {
       if (pending.text === undefined) throw new FrameError('binary frames are not accepted; send JSON text');
-      const frame = decodeClientFrame(pending.text);
-      context = contextOf(frame);
-      await this.dispatch(frame, pending.bytes);
+      return { frame: decodeClientFrame(pending.text) };
     } catch (err) {
-      if (err instanceof FrameError) context = err.context;
-      if (!(err instanceof RelayError)) this.ctx.logger.error('frame failed', { connection: this.id, ip: this.ip, command: context.command, err });
-      this.send(frames.error(errorReason(err), context));
+      return { error: err };
     }
   }
 
-  private async dispatch(frame: ClientFrame, bytes: number): Promise<void> {
+  /** Handles a decoded frame (or answers its decoding error), sending through `peer`. */
+  private async answer(decoded: { frame?: ClientFrame; error?: unknown }, peer: RelayPeer, bytes = 0): Promise<void> {
+    let context: FrameContext = {};
+    try {
+      if (!decoded.frame) throw decoded.error;
+      context = contextOf(decoded.frame);
+      await this.dispatch(decoded.frame, bytes, peer);
+    } catch (err) {
+      if (err instanceof FrameError) context = err.context;
+      if (!(err instanceof RelayError)) this.ctx.logger.error('frame failed', { connection: this.id, ip: this.ip, command: context.command, err });
+      peer.send(frames.error(errorReason(err), context));
+    }
+  }
+
+  /** Starts a PUBLISH whose answers are sent once those of the PUBLISHes before it are. */
+  private publish(frame: ClientFrame, bytes: number): void {
+    let markSent!: () => void;
+    const sent = new Promise<void>((resolve) => (markSent = resolve));
+    const slot: InFlight = { answers: [], bytes, done: false, sent, markSent };
+    this.inFlight.push(slot);
+    const isOpen = () => this.open;
+    const peer: RelayPeer = {
+      ip: this.ip,
+      auth: this.auth,
+      get open() {
+        return isOpen();
+      },
+      send: (f) => slot.answers.push(JSON.stringify(f)),
+      sendText: (text) => slot.answers.push(text),
+      deliver: (sub, json) => this.deliver(sub, json),
+    };
+    void this.answer({ frame }, peer, bytes).finally(() => {
+      slot.done = true;
+      this.sendAnswered();
+    });
+  }
+
+  /** Sends the answers of the finished PUBLISHes at the head of the line, in order. */
+  private sendAnswered(): void {
+    while (this.inFlight[0]?.done) {
+      const slot = this.inFlight.shift()!;
+      for (const text of slot.answers) this.sendText(text);
+      this.queuedBytes -= slot.bytes;
+      slot.markSent();
+    }
+    if (this.ws.isPaused && !this.closing && !this.backlogged()) this.ws.resume();
+  }
+
+  private async dispatch(frame: ClientFrame, bytes: number, peer: RelayPeer): Promise<void> {
     const { ctx } = this;
     switch (frame.type) {
       case 'AUTH':
@@ -171,7 +246,7 @@ export class RelayConnection implements RelayPeer {
       case 'PUBLISH': {
         const start = performance.now();
         try {
-          return await handlePublish(ctx, this, frame, bytes);
+          return await handlePublish(ctx, peer, frame, bytes);
         } finally {
           this.hooks.observePublish?.((performance.now() - start) / 1000);
         }

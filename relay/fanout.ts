@@ -2,7 +2,8 @@
 // nodes behind a load balancer) each hold their own live subscriptions, so a stored envelope
 // is announced to the others. The notice carries the id and the header fields filters look at,
 // never the envelope (up to 64 MiB, and PostgreSQL's NOTIFY takes 8,000 bytes): a process reads
-// the envelope from relay_messages only when one of its own subscriptions matches.
+// the envelopes from relay_messages only when one of its own subscriptions matches, those of
+// one payload in one statement.
 // Notices of envelopes stored in the same turn of the event loop travel together: one payload,
 // one notice per line, at most MAX_NOTICE_CHARS (one Redis PUBLISH or NOTIFY per batch of
 // PUBLISHes instead of one each).
@@ -138,24 +139,29 @@ export class RelayFanout {
   private receive(payload: string): void {
     // This process delivered its own envelopes when it stored them.
     if (this.closed || payload.startsWith(this.ownPrefix)) return;
+    const wanted: Routing[] = [];
     for (const parsed of parseNotices(payload)) {
       if (!parsed.ok) {
         this.deps.logger.warn('relay fan-out message ignored', { transport: this.transport.name, reason: parsed.reason });
         continue;
       }
       const { notice } = parsed;
-      if (notice.origin === this.origin || !this.deps.subscriptions.wants(notice)) continue;
-      void this.deliver(notice);
+      if (notice.origin !== this.origin && this.deps.subscriptions.wants(notice)) wanted.push(notice);
     }
+    if (wanted.length > 0) void this.deliver(wanted);
   }
 
-  private async deliver(routing: Routing): Promise<void> {
+  /** One read for the wanted envelopes of a payload, then each to its subscribers in the payload's order. */
+  private async deliver(wanted: readonly Routing[]): Promise<void> {
     try {
-      const json = await this.deps.store.envelopeJson(routing.id);
-      if (json === undefined) return this.deps.logger.debug('relay fan-out: envelope no longer stored', { id: routing.id });
-      if (!this.closed) this.deps.subscriptions.fanOutJson(routing, json);
+      const stored = await this.deps.store.envelopesJson(wanted.map((r) => r.id));
+      for (const routing of wanted) {
+        const json = stored.get(routing.id);
+        if (json === undefined) this.deps.logger.debug('relay fan-out: envelope no longer stored', { id: routing.id });
+        else if (!this.closed) this.deps.subscriptions.fanOutJson(routing, json);
+      }
     } catch (err) {
-      this.deps.logger.warn('relay fan-out read failed', { id: routing.id, err });
+      this.deps.logger.warn('relay fan-out read failed', { ids: wanted.length, err });
     }
   }
 }

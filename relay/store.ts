@@ -36,10 +36,13 @@ export class RelayStore {
     return this.inserts.insert(message, receivedAtMs, json);
   }
 
-  /** The stored envelope as JSON text (not parsed: it is sent on as it is), or undefined. */
-  async envelopeJson(id: string): Promise<string | undefined> {
-    const rows = await this.db.query<{ json: string }>('SELECT envelope::text AS json FROM relay_messages WHERE id = $1', [id]);
-    return rows[0]?.json;
+  /**
+   * The stored envelopes of these ids as JSON text (not parsed: each is sent on as it is), by id;
+   * ids no longer stored are absent. One statement whatever the number of ids.
+   */
+  async envelopesJson(ids: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.db.query<{ id: string; json: string }>('SELECT id, envelope::text AS json FROM relay_messages WHERE id = ANY($1::text[])', [ids]);
+    return new Map(rows.map((r) => [r.id, r.json]));
   }
 
   /** The envelopes matching the filter, newest first (timestamp, then arrival), read in batches. */

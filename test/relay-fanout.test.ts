@@ -171,15 +171,43 @@ describe.each(TRANSPORTS)('relay fan-out over $name', (transport) => {
     for (const m of [m1, m2]) await new RelayStore(db2).insert(m, Date.now());
     const noticeOf = (m: typeof m1) => JSON.stringify({ v: 1, origin: 'cd'.repeat(8), id: m.id, from: m.from, to: m.to, kind: m.kind, timestamp: m.timestamp });
     await transport.inject(namespace, [noticeOf(m1), 'not json', noticeOf(m2)].join('\n'), db1);
-    // Each notice's envelope is read by id on its own, so the two MSGs may come in either order.
-    const got = [await remote.next(), await remote.next()];
-    const idOf = (frame: unknown) => (frame as { message: { id: string } }).message.id;
-    const byId = (a: unknown, b: unknown) => idOf(a).localeCompare(idOf(b));
-    expect(got.sort(byId)).toEqual([m1, m2].map((m) => ({ type: 'MSG', sub: 'inbox', message: asStored(m) })).sort(byId));
+    // The envelopes of one payload are read together and delivered in the payload's order.
+    expect([await remote.next(), await remote.next()]).toEqual([m1, m2].map((m) => ({ type: 'MSG', sub: 'inbox', message: asStored(m) })));
     expect(await waitForLog(lines, before, 'relay fan-out message ignored', 1)).toEqual([
       { level: 'warn', msg: 'relay fan-out message ignored', fields: { transport: transport.name, reason: 'not JSON' } },
     ]);
     await remote.close();
+  });
+
+  it('reads the wanted envelopes of one payload in one statement and skips those no subscription wants', async () => {
+    const carol = identity(`fanout-carol-${transport.name}`);
+    const [m1, m2, m3] = [envelope(alice, [bob]), envelope(alice, [carol]), envelope(alice, [bob])];
+    const gone = envelope(alice, [bob]);
+    for (const m of [m1, m2, m3]) await new RelayStore(db2).insert(m, Date.now());
+    const reads: unknown[][] = [];
+    const counted = Object.assign(Object.create(db1) as Db, {
+      query: <R,>(sql: string, params?: readonly unknown[]): Promise<R[]> => {
+        if (sql.includes('FROM relay_messages')) reads.push([...(params ?? [])]);
+        return db1.query<R>(sql, params);
+      },
+    });
+    const subscriptions = new SubscriptionRegistry();
+    const delivered: Array<{ sub: string; id: string }> = [];
+    subscriptions.set({ deliver: (sub, json) => delivered.push({ sub, id: (JSON.parse(json) as { id: string }).id }) }, 'inbox', { to: [bob.publicKey] });
+    const logger = memoryLogger();
+    const receiver = new RelayFanout(await transport.open(namespace, schema, db1), { subscriptions, store: new RelayStore(counted), logger, rng: deterministicRng('fanout-read') });
+    try {
+      await receiver.start();
+      const noticeOf = (m: typeof m1) => JSON.stringify({ v: 1, origin: 'ef'.repeat(8), id: m.id, from: m.from, to: m.to, kind: m.kind, timestamp: m.timestamp });
+      await transport.inject(namespace, [m1, m2, gone, m3].map(noticeOf).join('\n'), db1);
+      for (let i = 0; i < 200 && delivered.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(delivered).toEqual([{ sub: 'inbox', id: m1.id }, { sub: 'inbox', id: m3.id }]);
+      // Carol has no subscription here, so m2 is not read; the id no longer stored is asked for and skipped.
+      expect(reads).toEqual([[[m1.id, gone.id, m3.id]]]);
+      expect(logger.lines).toEqual([{ level: 'debug', msg: 'relay fan-out: envelope no longer stored', fields: { id: gone.id } }]);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('announces the envelopes stored in one turn of the event loop in one payload of at most MAX_NOTICE_CHARS', async () => {

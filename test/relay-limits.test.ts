@@ -1,33 +1,12 @@
 // The relay's abuse limits over real connections: publish rates per IP and per key, the
 // PUBLISH size and the frame size, connections per IP, the relay fee, and slow consumers.
 // Each limit answers with its exact frame and leaves the relay serving everyone else.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb, type TestDb } from './helpers/databases.js';
-import { asStored, envelope, identity, startTestRelay, TestClient } from './helpers/relay-client.js';
-import type { RelayServerOptions } from '../relay/server.js';
+import { describe, expect, it } from 'vitest';
+import { asStored, envelope, identity, relaysOnPostgres } from './helpers/relay-client.js';
 
-let t: TestDb;
-const running: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  t = await openTestDb('postgres');
-});
-afterAll(async () => {
-  for (const r of running.reverse()) await r.close();
-  await t?.dispose();
-});
-
-async function relayWith(opts: Partial<RelayServerOptions>) {
-  const relay = await startTestRelay(t.db, opts);
-  running.push(relay);
-  return relay;
-}
-
-async function connect(url: string): Promise<TestClient> {
-  const c = await TestClient.connect(url);
-  running.push(c);
-  return c;
-}
+const t = relaysOnPostgres();
+const relayWith = t.relay;
+const connect = t.connect;
 
 describe('publish rates', () => {
   it('per key: past the limit rate-limited:, other keys unaffected', async () => {

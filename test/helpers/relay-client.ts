@@ -1,5 +1,6 @@
 // A minimal relay client for tests: connects with ws, keeps every frame it receives in order
 // and hands them out one at a time, so tests assert exact frame sequences.
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { createMemoryCounters, type Counters } from '../../storage/counters.js';
 import type { Db } from '../../storage/db.js';
@@ -11,6 +12,7 @@ import { createMessage, type VerifiedMessage } from '../../core/envelope.js';
 import { signAuth } from '../../relay/auth.js';
 import { startRelayServer, type RunningRelay, type RelayServerOptions } from '../../relay/server.js';
 import type { RelayLogger } from '../../relay/context.js';
+import { openTestDb, type TestDb } from './databases.js';
 
 /** The relay's clock in these tests: a fixed instant, so timestamps and expiry are exact. */
 export const NOW_MS = 1_800_000_000_000;
@@ -154,4 +156,35 @@ export async function startTestRelay(db: Db, opts: Partial<RelayServerOptions> =
   const counters = createMemoryCounters(() => NOW_MS);
   const relay = await startRelayServer({ host: '127.0.0.1', port: 0, db, counters, logger, now: () => NOW_MS, rng: deterministicRng(`relay-${++seq}`), ...opts });
   return Object.assign(relay, { logger, counters });
+}
+
+/**
+ * For a test file whose relays share one PostgreSQL test database: `relay()` starts one,
+ * `connect()` opens a client; both are closed after the file's tests, then the database.
+ */
+export function relaysOnPostgres() {
+  let t: TestDb | undefined;
+  const running: Array<{ close(): Promise<void> }> = [];
+  beforeAll(async () => {
+    t = await openTestDb('postgres');
+  });
+  afterAll(async () => {
+    for (const r of running.reverse()) await r.close();
+    await t?.dispose();
+  });
+  return {
+    get db(): Db {
+      return t!.db;
+    },
+    async relay(opts: Partial<RelayServerOptions> = {}) {
+      const relay = await startTestRelay(t!.db, opts);
+      running.push(relay);
+      return relay;
+    },
+    async connect(url: string): Promise<TestClient> {
+      const c = await TestClient.connect(url);
+      running.push(c);
+      return c;
+    },
+  };
 }
