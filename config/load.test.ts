@@ -186,6 +186,11 @@ describe('environment conversion', () => {
     expect(load({ LNMP_PUBLIC_URL: 'https://mail.example.com', LNMP_POSTAGE_STRANGER_SATS: '2100' }).config).toMatchObject({ publicUrl: 'https://mail.example.com', postage: { strangerSats: 2100 } });
   });
 
+  it('takes a ws:// or wss:// relayUrl and refuses anything else', () => {
+    expect(load({ LNMP_RELAY_URL: 'wss://relay.example.com' }).config.relayUrl).toBe('wss://relay.example.com');
+    expect(problems(() => load({ LNMP_RELAY_URL: 'https://relay.example.com' })).lines).toEqual(['LNMP_RELAY_URL (relayUrl): expected a ws:// or wss:// URL, got "https://relay.example.com"']);
+  });
+
   it('accepts IPv4 and IPv6 listen addresses', () => {
     expect(load({ LNMP_LISTEN_HOST: '::' }).config.listenHost).toBe('::');
     expect(load({ LNMP_LISTEN_HOST: '0.0.0.0' }).config.listenHost).toBe('0.0.0.0');

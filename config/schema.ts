@@ -215,6 +215,7 @@ export const configSchema = z
       relays: z
         .array(matching(EXPECTED.relay, (v) => hasProtocol(v, ['ws:', 'wss:'])), { error: EXPECTED.relays })
         .default([]),
+      relayUrl: matching(EXPECTED.relay, (v) => hasProtocol(v, ['ws:', 'wss:'])).optional(),
       logLevel: z.enum(LOG_LEVELS, { error: EXPECTED.logLevel }).default('info'),
     },
     objectError,

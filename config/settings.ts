@@ -65,6 +65,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'workers', env: 'LNMP_WORKERS', envKind: 'int', secret: 'none', description: 'gateway processes sharing the listening ports, one per core (node:cluster); more than 1 needs `DATABASE_URL` and `REDIS_URL`' },
   { key: 'gatewaySecret', env: 'LNMP_GATEWAY_SECRET', envKind: 'string', secret: 'whole', unset: 'generated once into `<dataDir>/gateway.secret`', description: "protects the gateway's own keys (its LNMP identity, DKIM keys, the outbound queue) and keys contact lookups; every process of one deployment needs the same value; secret" },
   { key: 'relays', env: 'LNMP_RELAYS', envKind: 'list', secret: 'none', unset: 'the embedded relay', description: 'LNMP relays to use' },
+  { key: 'relayUrl', env: 'LNMP_RELAY_URL', envKind: 'string', secret: 'none', unset: '`ws://<hostname>:<ports.relay>` in production, `ws://<listenHost>:<ports.relay>` in development', description: 'public address of the embedded relay: what clients connect to and sign in AUTH, and what identity documents name when `relays` is empty (e.g. `wss://relay.example.com` behind a TLS proxy)' },
   { key: 'logLevel', env: 'LNMP_LOG_LEVEL', envKind: 'string', secret: 'none', description: '`debug`, `info`, `warn` or `error`' },
 ];
 

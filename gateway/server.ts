@@ -186,6 +186,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     relay = await startRelayServer({
       host: config.listenHost,
       port: config.ports.relay,
+      ...relayPublicUrl(config),
       db,
       counters: relayCounters,
       logger: relayLog,
@@ -420,4 +421,15 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
 /** The Redis namespace of one deployment: derived from its database (the processes of a deployment share it). */
 export function redisNamespace(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
   return createHash('sha256').update(config.databaseUrl ?? config.dataDir).digest('hex').slice(0, 16);
+}
+
+/**
+ * The embedded relay's public URL (what clients sign in AUTH, what identity documents name):
+ * `relayUrl` if set; in production the gateway's hostname, not the listening address (often
+ * 0.0.0.0); in development the relay's own default, the listening address and bound port.
+ */
+export function relayPublicUrl(config: Pick<Config, 'relayUrl' | 'mode' | 'hostname' | 'ports'>): { url?: string } {
+  if (config.relayUrl !== undefined) return { url: config.relayUrl };
+  if (config.mode === 'production' && config.ports.relay !== 0) return { url: `ws://${config.hostname}:${config.ports.relay}` };
+  return {};
 }
