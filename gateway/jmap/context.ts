@@ -16,7 +16,7 @@ export interface JmapServices {
     'list' | 'changesSince' | 'store' | 'copy' | 'emailRows' | 'emailPage' | 'searchDocuments' | 'readBlob' | 'emailChangesSince' | 'removeBlobs' | 'append' | 'rewrapArrivals' | 'readSummaries'
   >;
   /** Uploads and every other blob of the account: `blobs.read(account, blobId)` gives a blob's bytes. */
-  readonly blobs: Pick<BlobService, 'read' | 'sizes' | 'importMessage'>;
+  readonly blobs: Pick<BlobService, 'read' | 'sizes' | 'importMessage' | 'upload'>;
   /** Identities, EmailSubmission and the vacation response; without them only the default identity is served. */
   readonly submission?: () => JmapSubmissionServices | undefined;
   /** Postage cases, the postage policy and contacts (postage-objects.ts); absent until the gateway's postage runs. */

@@ -122,6 +122,32 @@ describe('Email/import', () => {
     });
   });
 
+  it('imports a message/rfc822 part by its part blob id as an Email of its own; other parts and unknown parts are refused', async () => {
+    const forwarded = readFileSync(new URL('../../test/fixtures/mime-corpus/04-forwarded-rfc822.eml', import.meta.url));
+    const outer = await upload(forwarded);
+    const [, result] = await call('Email/import', {
+      emails: {
+        inner: { blobId: `${outer}_2`, mailboxIds: { [inbox]: true } },
+        text: { blobId: `${outer}_1`, mailboxIds: { [inbox]: true } },
+        noPart: { blobId: `${outer}_9`, mailboxIds: { [inbox]: true } },
+      },
+    });
+    expect(result['notCreated']).toEqual({
+      text: { type: 'invalidEmail', description: 'the blob is not an Internet message (RFC 5322)' },
+      noPart: { type: 'invalidProperties', description: 'no such blob', properties: ['blobId'] },
+    });
+    const created = (result['created'] as Record<string, { id: string; blobId: string; size: number }>)['inner']!;
+    expect(created.blobId).not.toBe(`${outer}_2`);
+    const [, got] = await call('Email/get', { ids: [created.id], properties: ['subject', 'from', 'messageId', 'mailboxIds', 'size'] });
+    const inner = forwarded.subarray(forwarded.indexOf('From: Frank'), forwarded.indexOf('\r\n--outer--'));
+    expect(got['list']).toEqual([{ id: created.id, subject: 'Meeting notes', from: [{ name: 'Frank', email: 'frank@example.com' }], messageId: ['notes-1@example.com'], mailboxIds: { [inbox]: true }, size: inner.length }]);
+    const download = await fetch(`${http.base}/jmap/download/${accountId}/${created.blobId}/m.eml?accept=message/rfc822`, { headers: { authorization: http.basic(ALICE) } });
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(Buffer.from(inner));
+    // Bob cannot import Alice's part.
+    const [, bobs] = await call('Email/import', { accountId: `A${imap.bob.userId}`, emails: { k: { blobId: `${outer}_2`, mailboxIds: { [inbox]: true } } } }, 'bob@example.test');
+    expect(bobs).toMatchObject({ created: null, notCreated: { k: { type: 'invalidProperties', description: 'no such blob', properties: ['blobId'] } } });
+  });
+
   it('ifInState that is not the state: stateMismatch, nothing imported', async () => {
     const blobId = await upload(Buffer.from('Subject: late\r\n\r\nx\r\n'));
     expect(await call('Email/import', { ifInState: '1', emails: { k: { blobId, mailboxIds: { [inbox]: true } } } })).toEqual(['error', { type: 'stateMismatch' }, 'c']);

@@ -3,17 +3,21 @@
 // message is the blob itself, byte for byte (IMAP fetches exactly what was uploaded), and the
 // Email's id follows from it (`E<blob>`, ids.ts). A blob that is already an Email's is
 // alreadyExists with that Email's id; one that is not a message is invalidEmail; an unknown
-// blob, mailbox or keyword is invalidProperties naming the property.
+// blob, mailbox or keyword is invalidProperties naming the property. A body part's blob id
+// (`B12_2`, a message/rfc822 attachment) is imported as a new blob holding the part's content:
+// each import of it makes another Email.
 import { z } from 'zod';
 import type { ImportedMessage } from '../../../services/blob-service.js';
 import { isServiceError } from '../../../services/errors.js';
 import { MAIL } from '../capabilities.js';
 import { currentModseq, resolveCreationId, type MethodContext } from '../context.js';
 import { MethodError, setErrorOf, type SetError } from '../errors.js';
-import { blobIdOf, emailIdOf, parseBlobId, parseMailboxId, threadIdOf } from '../ids.js';
+import { isInternetMessage } from '../../../converters/message-check.js';
+import { blobIdOf, emailIdOf, parseBlobId, parseMailboxId, parsePartBlobId, threadIdOf } from '../ids.js';
 import { flagOf, isValidKeyword } from '../keywords.js';
 import { MAX_OBJECTS_IN_SET } from '../limits.js';
 import { defineMethod } from '../method.js';
+import { readBlobById } from '../part-blobs.js';
 import { stateOf } from '../state.js';
 import { AccountId } from './args.js';
 
@@ -71,12 +75,12 @@ async function importOne(ctx: MethodContext, value: unknown): Promise<ImportedMe
     throw new Refused({ type: 'invalidProperties', description: issue.message, properties });
   }
   const item = parsed.data;
-  const blobId = parseBlobId(item.blobId);
-  if (blobId === undefined) throw invalid('blobId', 'no such blob');
+  if (parseBlobId(item.blobId) === undefined && parsePartBlobId(item.blobId) === undefined) throw invalid('blobId', 'no such blob');
   const mailboxIds = Object.keys(item.mailboxIds).map((id) => parseMailboxId(resolveCreationId(ctx, id)));
   if (mailboxIds.length === 0 || mailboxIds.some((id) => id === undefined)) throw invalid('mailboxIds', 'an Email is in at least one existing mailbox');
   const keywords = Object.keys(item.keywords ?? {});
   if (!keywords.every(isValidKeyword)) throw invalid('keywords', 'not a valid keyword');
+  const blobId = parseBlobId(item.blobId) ?? (await storedPart(ctx, item.blobId));
   try {
     return await ctx.blobs.importMessage(ctx.account, {
       blobId,
@@ -86,6 +90,20 @@ async function importOne(ctx: MethodContext, value: unknown): Promise<ImportedMe
     });
   } catch (err) {
     throw new Refused(importErrorOf(err, blobId));
+  }
+}
+
+/** A body part's content stored as an upload of its own (a message/rfc822 part becomes an Email). */
+async function storedPart(ctx: MethodContext, partBlobId: string): Promise<number> {
+  const bytes = await readBlobById(ctx.blobs, ctx.account, partBlobId);
+  if (!bytes) throw invalid('blobId', 'no such blob');
+  if (!isInternetMessage(bytes)) throw new Refused({ type: 'invalidEmail', description: 'the blob is not an Internet message (RFC 5322)' });
+  try {
+    return (await ctx.blobs.upload(ctx.account, bytes)).blobId;
+  } catch (err) {
+    const known = setErrorOf(err);
+    if (known) throw new Refused(known);
+    throw err;
   }
 }
 
