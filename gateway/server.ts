@@ -246,7 +246,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     logger.info('gateway identity', { publicKey: gatewayIdentity.publicKey });
     published.document = gatewayIdentityDocument(gatewayIdentity, { hostname: config.hostname, domain: config.domain, relays: ownRelays, nowMs: Date.now(), rng: systemRng });
     const contacts = new ContactService(db, { gatewaySecret: secret.bytes, notifier });
-    const queue = new OutboundQueue(db, { gatewaySecret: secret.bytes, rng: systemRng });
+    const queue = new OutboundQueue(db, { gatewaySecret: secret.bytes, rng: systemRng, notifier });
     const backend = await openLightning(config, db, secret.bytes, logger.child({ service: 'lightning' }));
     lightning = backend;
     readiness['lightning'] = () => backend.nodeInfo();
@@ -271,7 +271,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     });
     postageRef.service = postage;
     jmapPostage.services = { postage, contacts };
-    if (devPay) postageRef.running = { devPay };
+    postageRef.running = { ...(devPay ? { devPay } : {}), notifier };
     const vacation = new VacationService({ db, gatewaySecret: secret.bytes, rng: systemRng, queue, onQueued: () => outbound?.kick(), hostname: config.hostname, log: logger.child({ service: 'vacation' }), notifier });
     const inbound = new InboundMail({ messages, gate: postage, gateway: gatewayIdentity, rng: systemRng, vacation });
     const resolver = options.resolver ?? systemResolver(config.dns.servers);

@@ -2,7 +2,8 @@
 // (`postage show | set`), how a user knows an address (`contacts`), and the dev backend's
 // `dev pay`. Served from the database with the gateway secret, so it works with or without
 // a running gateway; a running one pays through its own backend, so its invoice
-// subscriptions hear the payment at once.
+// subscriptions hear the payment at once, and announces policy and contact changes to its
+// notifier, so JMAP clients are pushed PostagePolicy and Contact changes.
 import type { Config } from '../../config/schema.js';
 import { DevLightningBackend } from '../../lightning/dev-backend.js';
 import { LightningError } from '../../lightning/errors.js';
@@ -13,6 +14,7 @@ import { ServiceError } from '../../services/errors.js';
 import { loadPolicy, savePolicy, type PolicyPatch, type PostagePolicy } from '../../services/postage-policy.js';
 import { listCases, type PostageCase } from '../../services/postage-cases.js';
 import { systemRng } from '../../services/random.js';
+import type { ChangeSink } from '../../services/journal.js';
 import type { Db } from '../../storage/db.js';
 import { loadGatewaySecret } from '../secret.js';
 
@@ -43,6 +45,8 @@ export interface PostageAdminApi {
 export interface RunningPostage {
   /** Pays through the running gateway's backend; undefined when it is not the dev backend. */
   readonly devPay?: (bolt11: string) => Promise<{ paymentHash: string; state: string }>;
+  /** The running gateway's change announcements (JMAP push). */
+  readonly notifier?: ChangeSink;
 }
 
 /** Development: "pays" one of the dev backend's own invoices (no money moves) and says what became of it. */
@@ -56,7 +60,11 @@ export function devPayer(backend: DevLightningBackend): (bolt11: string) => Prom
 export function postageAdmin(config: Config, db: Db, accounts: Pick<AccountService, 'resolveAddress'>, running?: () => RunningPostage | undefined): PostageAdminApi {
   let secret: Uint8Array | undefined;
   const gatewaySecret = () => (secret ??= loadGatewaySecret(config, systemRng).bytes);
-  const contacts = () => new ContactService(db, { gatewaySecret: gatewaySecret() });
+  const notifier = () => running?.()?.notifier;
+  const contacts = () => {
+    const sink = notifier();
+    return new ContactService(db, { gatewaySecret: gatewaySecret(), ...(sink ? { notifier: sink } : {}) });
+  };
   const userId = async (address: string) => {
     const user = await accounts.resolveAddress(address);
     if (!user) throw new ServiceError('user_not_found', `no user ${address}`);
@@ -75,6 +83,7 @@ export function postageAdmin(config: Config, db: Db, accounts: Pick<AccountServi
     async postageSet({ address, policy }) {
       const id = await userId(address);
       await savePolicy(db, id, policy);
+      await notifier()?.publish({ userId: id, modseq: 0, kind: 'postage' });
       return loadPolicy(db, id, config.postage);
     },
     async contactsShow({ address, contact }) {

@@ -332,4 +332,22 @@ describe('push of the postage types', () => {
     socket.ws.close();
     await call('PostagePolicy/set', { update: { singleton: { strangerSats: null } } });
   });
+
+  it('pushes PostagePolicy and Contact changed with the CLI through the running gateway', async () => {
+    const base = `http://127.0.0.1:${g.gateway.httpPort}`;
+    const stream = await openEventStream(`${base}/jmap/eventsource?types=PostagePolicy,Contact&closeafter=no&ping=0`, basic('alice@example.test'));
+    await stream.ready();
+    try {
+      const set = await g.cli(['postage', 'set', 'alice@example.test', '--stranger', '250']);
+      expect(set.code, set.err).toBe(0);
+      expect(await stream.next()).toEqual({ event: 'state', data: { '@type': 'StateChange', changed: { [accountId]: { PostagePolicy: await stateOf('PostagePolicy') } } } });
+      expect(((await call('PostagePolicy/get', { ids: null }))['list'] as Array<{ strangerSats: number }>)[0]!.strangerSats).toBe(250);
+      const friend = await g.cli(['contacts', 'set', 'alice@example.test', 'ivan@sender.test', 'friend']);
+      expect(friend.code, friend.err).toBe(0);
+      expect(await stream.next()).toEqual({ event: 'state', data: { '@type': 'StateChange', changed: { [accountId]: { Contact: await stateOf('Contact') } } } });
+    } finally {
+      stream.close();
+      expect((await g.cli(['postage', 'set', 'alice@example.test', '--stranger', 'default'])).code).toBe(0);
+    }
+  });
 });
