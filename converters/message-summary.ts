@@ -32,11 +32,12 @@ interface TextPart {
   readonly root: boolean;
 }
 
-export function summarize(raw: Uint8Array): MessageSummary {
+/** `mime` is the message's MIME tree, when the caller has parsed it already (`parseMime(raw)`). */
+export function summarize(raw: Uint8Array, mime: MimePart = parseMime(raw)): MessageSummary {
   const header = raw.slice(0, headerEnd(raw, 0, raw.length));
   const texts: TextPart[] = [];
   const found = { attachment: false };
-  visit(raw, parseMime(raw), false, true, texts, found);
+  visit(raw, mime, false, true, texts, found);
   return { header, preview: previewOf(raw, texts), hasAttachment: found.attachment };
 }
 

@@ -52,9 +52,9 @@ export interface BodyPropertyList {
   readonly headers: ReadonlyMap<string, HeaderProperty>;
 }
 
-/** The part tree of `raw`. */
-export function bodyTree(raw: Uint8Array): BodyPart {
-  return partOf(raw, parseMime(raw), '');
+/** The part tree of `raw`; `mime` is its MIME tree, when the caller has parsed it already. */
+export function bodyTree(raw: Uint8Array, mime: MimePart = parseMime(raw)): BodyPart {
+  return partOf(raw, mime, '');
 }
 
 function partOf(raw: Uint8Array, node: MimePart, section: string): BodyPart {

@@ -5,7 +5,9 @@
 // message (the body model of email-body.ts besides). Both read header properties the same way,
 // from the header bytes, and preview and hasAttachment by the stored summary's rules
 // (converters/message-summary.ts), so a property has one value whichever way served it.
+import { headerEnd } from '../../converters/header-fields.js';
 import { summarize, type MessageSummary } from '../../converters/message-summary.js';
+import { parseMime } from '../../converters/mime-parts.js';
 import { bodyLists, bodyPartObject, bodyPropertiesOf, bodyTree, bodyValueOf, type BodyPart, type BodyPropertyList } from './email-body.js';
 import { convenienceProperties, HEADER_CONVENIENCE, headerPropertyValue, parseHeaderProperty, rawHeaders, type HeaderProperty } from './email-header-forms.js';
 import { MethodError } from './errors.js';
@@ -93,10 +95,16 @@ export function summaryProperties(summary: HeaderSummary, request: EmailReadRequ
 
 /** Every asked property read from the message `raw`, whose JMAP blob id is `blobId`. */
 export function messageProperties(raw: Uint8Array, blobId: string, request: EmailReadRequest): Record<string, unknown> {
-  // summarize() is what the stored summary holds, so both ways give the same preview and hasAttachment.
-  const out = summaryProperties(summarize(raw), request);
-  if (!request.properties.some((p) => BODY.has(p))) return out;
-  const root = bodyTree(raw);
+  const asksBody = request.properties.some((p) => BODY.has(p));
+  const asksSummary = request.properties.some((p) => p === 'preview' || p === 'hasAttachment');
+  // The MIME is parsed once, for the summary's walk and the body model's alike, and only when either is asked.
+  const mime = asksBody || asksSummary ? parseMime(raw) : undefined;
+  // summarize() is what the stored summary holds, so both ways give the same preview and hasAttachment;
+  // unasked, they are never read, and the header alone is taken.
+  const summary: HeaderSummary = asksSummary ? summarize(raw, mime) : { header: raw.subarray(0, headerEnd(raw)), preview: '', hasAttachment: false };
+  const out = summaryProperties(summary, request);
+  if (!asksBody) return out;
+  const root = bodyTree(raw, mime);
   const lists = bodyLists(root);
   const part = (p: BodyPart): Record<string, unknown> => bodyPartObject(raw, p, blobId, request.body, false);
   for (const p of request.properties) {

@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import { countingNotifier, until } from '../../test/helpers/counting-notifier.js';
 import { openImapGateway, PASSWORD, type ImapGateway } from '../../test/helpers/imap-gateway.js';
 import { startJmapHttp, type JmapHttp } from '../../test/helpers/jmap-gateway.js';
+import { openJmapSocket, type JmapSocket } from '../../test/helpers/jmap-push-clients.js';
 
 const CORE = 'urn:ietf:params:jmap:core';
 const MAIL = 'urn:ietf:params:jmap:mail';
@@ -33,49 +34,9 @@ afterAll(async () => {
 
 type Message = Record<string, unknown>;
 
-interface Socket {
-  readonly ws: WebSocket;
-  send(message: unknown): void;
-  /** The next message from the server, parsed. */
-  next(): Promise<Message>;
-  /** Sends a Request with this id and waits for the message answering it (other messages stay queued). */
-  request(id: string, methodCalls: unknown[], using?: string[]): Promise<Message>;
-  /** Resolves with the close code and reason once the connection is closed. */
-  closed: Promise<{ code: number; reason: string }>;
-}
-
 /** A connected client socket (subprotocol jmap, alice's Basic credentials unless told otherwise). */
-async function open(opts: { base?: string; auth?: string } = {}): Promise<Socket> {
-  const ws = new WebSocket(`${(opts.base ?? http.base).replace(/^http/, 'ws')}/jmap/ws`, ['jmap'], { headers: { authorization: opts.auth ?? http.basic('alice@example.test') } });
-  const queue: Message[] = [];
-  let wake = (): void => {};
-  ws.on('message', (data) => {
-    queue.push(JSON.parse(String(data)) as Message);
-    wake();
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const take = async (match: (m: Message) => boolean): Promise<Message> => {
-    for (;;) {
-      const at = queue.findIndex(match);
-      if (at >= 0) return queue.splice(at, 1)[0]!;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  };
-  const socket: Socket = {
-    ws,
-    closed,
-    send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
-    next: () => take(() => true),
-    async request(id, methodCalls, using = [CORE, MAIL]) {
-      socket.send({ '@type': 'Request', id, using, methodCalls });
-      return take((m) => m['requestId'] === id);
-    },
-  };
-  return socket;
+function open(opts: { base?: string; auth?: string } = {}): Promise<JmapSocket> {
+  return openJmapSocket(`${(opts.base ?? http.base).replace(/^http/, 'ws')}/jmap/ws`, opts.auth ?? http.basic('alice@example.test'));
 }
 
 /** The refusal of an upgrade: status, content type, WWW-Authenticate and body. */
@@ -98,7 +59,7 @@ async function deliver(): Promise<void> {
 }
 
 /** The account's state, asked over the socket (Email/get's state). */
-async function stateOver(socket: Socket): Promise<string> {
+async function stateOver(socket: JmapSocket): Promise<string> {
   const response = await socket.request(`state-${++counter}`, [['Email/get', { accountId, ids: [] }, 's']]);
   return ((response['methodResponses'] as [string, Message, string][])[0]![1]['state']) as string;
 }

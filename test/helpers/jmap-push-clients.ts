@@ -65,15 +65,20 @@ export async function openEventStream(url: string, authorization: string | undef
 
 export type SocketMessage = Record<string, unknown>;
 
+/** What a Request uses when not told: JMAP core and mail. */
+const DEFAULT_USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
+
 export interface JmapSocket {
   readonly ws: WebSocket;
   send(message: unknown): void;
   /** The next message from the server, parsed. */
   next(): Promise<SocketMessage>;
-  /** Sends a Request with this id and waits for the message answering it (other messages stay queued). */
-  request(id: string, methodCalls: unknown[], using: string[]): Promise<SocketMessage>;
+  /** Sends a Request with this id and waits for the message answering it (other messages stay queued); `using` is core and mail unless told. */
+  request(id: string, methodCalls: unknown[], using?: string[]): Promise<SocketMessage>;
   /** The messages received and not yet taken. */
   pending(): number;
+  /** Resolves with the close code and reason once the connection is closed. */
+  readonly closed: Promise<{ code: number; reason: string }>;
 }
 
 /** A JMAP WebSocket at `url` (ws:...) with subprotocol jmap and `authorization`, open. */
@@ -85,6 +90,7 @@ export async function openJmapSocket(url: string, authorization: string): Promis
     queue.push(JSON.parse(String(data)) as SocketMessage);
     wake();
   });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
@@ -98,9 +104,10 @@ export async function openJmapSocket(url: string, authorization: string): Promis
   };
   const socket: JmapSocket = {
     ws,
+    closed,
     send: (message) => ws.send(typeof message === 'string' ? message : JSON.stringify(message)),
     next: () => take(() => true),
-    async request(id, methodCalls, using) {
+    async request(id, methodCalls, using = DEFAULT_USING) {
       socket.send({ '@type': 'Request', id, using, methodCalls });
       return take((m) => m['requestId'] === id);
     },
