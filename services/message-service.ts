@@ -12,7 +12,7 @@ import { DeliverySealer, openBlob, openSummary, sealSummary, sealWithMailboxKey,
 import { summarize, type MessageSummary } from '../converters/message-summary.js';
 import type { UnlockedAccount } from './unlocked-account.js';
 import { DeliveryBatcher } from './delivery-batcher.js';
-import { assignThread, assignThreads } from './threading.js';
+import { assignThreads, insertThreadKeysSql, planThreads, threadKeysOf } from './threading.js';
 import { matches, toSearchDoc, type SearchCriterion, type SearchDoc } from './message-search.js';
 import { materialiseImports } from './import-staging.js';
 
@@ -219,21 +219,24 @@ export class MessageService {
     const sealed = sealWithMailboxKey(account, account.userId, raw, this.#rng);
     const summary = sealSummary(account, account.userId, summarize(raw), this.#rng);
     const userId = account.userId;
+    const threadKeys = threadKeysOf(account, raw);
+    const internalDate = opts.internalDate ?? new Date(this.#now());
     const result = await this.#db.transaction(async (tx) => {
-      const modseq = await nextModseq(tx, userId);
-      await chargeQuota(tx, userId, raw.length);
-      const mb = await allocateUids(tx, userId, { id: mailboxId }, 1, modseq);
-      const [blob] = await tx.query<{ id: number }>(
-        'INSERT INTO blobs (user_id, seal, data, size, summary) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      // Before the account's lock: the sealed blob and the message's id.
+      const [blob] = await tx.query<{ id: number; message_id: number }>(
+        "INSERT INTO blobs (user_id, seal, data, size, summary) VALUES ($1, $2, $3, $4, $5) RETURNING id, nextval('messages_id_seq')::int8 AS message_id",
         [userId, SEAL_MAILBOX_KEY, sealed, raw.length, summary],
       );
-      const [idRow] = await tx.query<{ id: number }>("SELECT nextval('messages_id_seq')::int8 AS id");
-      const id = idRow!.id;
-      const threadId = await assignThread(tx, account, id, raw);
+      // The modseq row lock from here to COMMIT (three statements): the modseq, the quota and
+      // the mailbox's UID in one; then the thread (read under the lock, so concurrent appends
+      // of one thread agree); then the message row with the thread keys it adds.
+      const slot = await takeAppendSlot(tx, userId, mailboxId, raw.length);
+      const { threads, fresh } = await planThreads(tx, userId, [{ key: 0, messageId: blob!.message_id, keys: threadKeys }]);
+      const [keysSql, keysParams] = insertThreadKeysSql(fresh, 11);
       const [row] = await tx.query<MetaRow>(
-        `INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
-        [id, userId, mb.id, mb.firstUid, modseq, flags, opts.internalDate ?? new Date(this.#now()), raw.length, threadId, blob!.id],
+        `${fresh.size > 0 ? `WITH tk AS (${keysSql}) ` : ''}INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+         VALUES ($2, $1, $3, $4, $5, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
+        [userId, blob!.message_id, slot.mailboxId, slot.uid, slot.modseq, flags, internalDate, raw.length, threads.get(0)!, blob!.id, ...(fresh.size > 0 ? keysParams : [])],
       );
       return { ...meta(row!), blobId: blob!.id };
     });
@@ -816,6 +819,25 @@ async function copyRows(
   // Source UIDs in ascending order map to consecutive new UIDs.
   const pairs = src.map((m, i) => ({ from: m.uid, to: r.first_uid! + i }));
   return { pairs, modseq: r.modseq, toId: r.to_id };
+}
+
+/**
+ * APPEND's one statement under the account's modseq row lock before its message row: the next
+ * modseq, `bytes` charged to the quota and the mailbox's next UID. Quota before mailbox, as
+ * chargeQuota then allocateUids would refuse.
+ */
+async function takeAppendSlot(tx: Queryable, userId: number, mailboxId: number, bytes: number): Promise<{ modseq: number; mailboxId: number; uid: number }> {
+  const [r] = await tx.query<{ modseq: number | null; mailbox_id: number | null; uid: number | null }>(
+    `WITH ms AS (
+       UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $3::int8 WHERE id = $1 AND used_bytes + $3::int8 <= quota_bytes RETURNING modseq),
+     dest AS (
+       UPDATE mailboxes b SET uidnext = b.uidnext + 1, highestmodseq = ms.modseq FROM ms WHERE b.user_id = $1 AND b.id = $2::int8 RETURNING b.id, b.uidnext - 1 AS uid)
+     SELECT (SELECT modseq FROM ms) AS modseq, (SELECT id FROM dest) AS mailbox_id, (SELECT uid FROM dest) AS uid`,
+    [userId, mailboxId, bytes],
+  );
+  if (r?.modseq == null) throw new ServiceError('quota_exceeded');
+  if (r.mailbox_id === null || r.uid === null) throw new ServiceError('mailbox_not_found');
+  return { modseq: r.modseq, mailboxId: r.mailbox_id, uid: r.uid };
 }
 
 /** Reserves `count` UIDs in a mailbox of the user (row lock: concurrent appends get increasing UIDs). */

@@ -99,6 +99,22 @@ describe.each(BACKENDS)('write statements on %s', (backend) => {
     await consistent(userId);
   });
 
+  it('APPEND over the quota or into a missing mailbox stores nothing and takes no modseq or UID', async () => {
+    const { userId, s } = await newUser();
+    const inbox = await mailboxes.byRole(s, 'inbox');
+    await messages.append(s, inbox.id, mail('first'));
+    const modseq = await modseqOf(userId);
+    const used = await usedOf(userId);
+    await expect(messages.append(s, 987_654, mail('nowhere'))).rejects.toMatchObject({ code: 'mailbox_not_found' });
+    await t.db.query('UPDATE users SET quota_bytes = used_bytes + 10 WHERE id = $1', [userId]);
+    await expect(messages.append(s, inbox.id, mail('too big'))).rejects.toMatchObject({ code: 'quota_exceeded' });
+    expect(await modseqOf(userId)).toBe(modseq);
+    expect(await usedOf(userId)).toBe(used);
+    await t.db.query('UPDATE users SET quota_bytes = 1000000 WHERE id = $1', [userId]);
+    expect((await messages.append(s, inbox.id, mail('second'))).uid).toBe(2);
+    await consistent(userId);
+  });
+
   it('MOVE journals the sources as destroyed in their mailbox, in UID order, and sets both HIGHESTMODSEQs', async () => {
     const { userId, s } = await newUser();
     const inbox = await mailboxes.byRole(s, 'inbox');
@@ -193,6 +209,19 @@ describe.each(BACKENDS)('write statements on %s', (backend) => {
     expect(await both).toEqual([[m.uid], [1]]);
     expect(await t.db.query('SELECT id FROM blobs WHERE id = $1', [m.blobId])).toEqual([]);
     await consistent(userId);
+  });
+
+  it.runIf(backend === 'postgres')('concurrent APPENDs of one thread, its first message among them, all join one thread', async () => {
+    const { s } = await newUser();
+    const inbox = await mailboxes.byRole(s, 'inbox');
+    const threadMail = (i: number) =>
+      enc.encode(`From: a@remote.test\r\nSubject: part ${i}\r\nMessage-ID: <part-${i}@remote.test>\r\n${i === 0 ? '' : `In-Reply-To: <part-0@remote.test>\r\nReferences: <part-0@remote.test>\r\n`}\r\nbody ${i}\r\n`);
+    // Replies first in the list, so they are as likely as the root to reach the lock first.
+    const appended = await Promise.all([1, 2, 3, 4, 5, 6, 7, 0].map((i) => messages.append(s, inbox.id, threadMail(i))));
+    expect(new Set(appended.map((m) => m.threadId)).size).toBe(1);
+    // A message that names only a reply's id joins the same thread.
+    const late = await messages.append(s, inbox.id, enc.encode('Subject: late\r\nIn-Reply-To: <part-5@remote.test>\r\n\r\nx\r\n'));
+    expect(late.threadId).toBe(appended[0]!.threadId);
   });
 
   it.runIf(backend === 'postgres')('concurrent STORE, APPEND, COPY, MOVE and EXPUNGE of one account leave it consistent', async () => {
