@@ -2,12 +2,16 @@
 // path. A message is stored once (sealed under a key derived from the gateway secret, so the
 // queue works while its sender is away) with one row per recipient. Workers claim due rows
 // with FOR UPDATE SKIP LOCKED and a lease (next_attempt moves past the work), so several
-// gateway processes never work one row at the same time.
+// gateway processes never work one row at the same time. A message sent by an EmailSubmission
+// names it: finishing (or retrying) one of its recipients records the outcome for the
+// submission (submission-outcomes.ts), bumps the submission's modseq and announces it.
 import type { Rng } from '../core/index.js';
 import type { Db, Queryable } from '../storage/db.js';
 import { ServiceError } from './errors.js';
 import { gatewaySubkey } from './gateway-keys.js';
+import { nextModseq, NO_NOTIFICATIONS, type ChangeEvent, type ChangeSink } from './journal.js';
 import { boxOpen, boxSeal } from './secret-box.js';
+import { sealOutcome, type SubmissionOutcome } from './submission-outcomes.js';
 
 export type OutboundTransport = 'smtp' | 'lnmp';
 
@@ -56,21 +60,27 @@ export class OutboundQueue {
   readonly #key: Uint8Array;
   readonly #rng: Rng;
   readonly #now: () => number;
+  readonly #sink: ChangeSink;
 
-  constructor(db: Db, opts: { gatewaySecret: Uint8Array; rng: Rng; now?: () => number }) {
+  /** `notifier` hears each EmailSubmission whose delivery status changed (kind `submission`). */
+  constructor(db: Db, opts: { gatewaySecret: Uint8Array; rng: Rng; now?: () => number; notifier?: ChangeSink }) {
     this.#db = db;
     this.#key = gatewaySubkey(opts.gatewaySecret, 'outbound-queue');
     this.#rng = opts.rng;
     this.#now = opts.now ?? Date.now;
+    this.#sink = opts.notifier ?? NO_NOTIFICATIONS;
   }
 
-  /** Queues one message for its recipients, inside `q` so it commits with what caused it. */
-  async enqueue(q: Queryable, input: { userId: number | null; envelopeFrom: string; raw: Uint8Array; recipients: readonly OutboundRecipient[] }): Promise<number> {
+  /**
+   * Queues one message for its recipients, inside `q` so it commits with what caused it.
+   * `submissionId`: the user's EmailSubmission that sends it, whose delivery status follows the queue.
+   */
+  async enqueue(q: Queryable, input: { userId: number | null; envelopeFrom: string; raw: Uint8Array; recipients: readonly OutboundRecipient[]; submissionId?: number }): Promise<number> {
     if (input.recipients.length === 0) throw new ServiceError('invalid_address', 'a queued message needs at least one recipient');
     const [idRow] = await q.query<{ id: number }>("SELECT nextval('outbound_messages_id_seq')::int8 AS id");
     const id = idRow!.id;
-    await q.query('INSERT INTO outbound_messages (id, user_id, envelope_from, data, size) VALUES ($1, $2, $3, $4, $5)', [
-      id, input.userId, input.envelopeFrom, boxSeal(this.#key, input.raw, context(id), this.#rng), input.raw.length,
+    await q.query('INSERT INTO outbound_messages (id, user_id, envelope_from, data, size, submission_id) VALUES ($1, $2, $3, $4, $5, $6)', [
+      id, input.userId, input.envelopeFrom, boxSeal(this.#key, input.raw, context(id), this.#rng), input.raw.length, input.userId === null ? null : (input.submissionId ?? null),
     ]);
     await q.query(
       `INSERT INTO outbound (user_id, transport, recipient, domain, message_id, next_attempt, created_at)
@@ -117,19 +127,24 @@ export class OutboundQueue {
 
   /** Try again later, after the backoff for the attempts made so far. */
   async retry(items: ReadonlyArray<Pick<ClaimedRecipient, 'id' | 'attempts'>>, reply: string): Promise<void> {
+    if (items.length === 0) return;
     const now = this.#now();
-    await this.#db.query(
-      `UPDATE outbound SET next_attempt = v.at, last_reply = $1 FROM unnest($2::int8[], $3::timestamptz[]) AS v(id, at)
-        WHERE outbound.id = v.id AND outbound.state = 'queued'`,
-      [reply, items.map((i) => i.id), items.map((i) => new Date(now + retryDelayMs(i.attempts)))],
-    );
+    const events = await this.#db.transaction(async (tx) => {
+      const rows = await tx.query<{ id: number }>(
+        `UPDATE outbound SET next_attempt = v.at, last_reply = $1 FROM unnest($2::int8[], $3::timestamptz[]) AS v(id, at)
+          WHERE outbound.id = v.id AND outbound.state = 'queued' RETURNING outbound.id`,
+        [reply, items.map((i) => i.id), items.map((i) => new Date(now + retryDelayMs(i.attempts)))],
+      );
+      return this.#recordOutcomes(tx, rows.map((r) => r.id), 'queued', reply);
+    });
+    await this.#announce(events);
   }
 
   async #finish(ids: readonly number[], state: 'sent' | 'failed', reply: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.#db.transaction(async (tx) => {
-      const done = await tx.query<{ message_id: number }>(
-        `UPDATE outbound SET state = $1, last_reply = $2, finished_at = $3 WHERE id = ANY($4::int8[]) AND state = 'queued' RETURNING message_id`,
+    const events = await this.#db.transaction(async (tx) => {
+      const done = await tx.query<{ id: number; message_id: number }>(
+        `UPDATE outbound SET state = $1, last_reply = $2, finished_at = $3 WHERE id = ANY($4::int8[]) AND state = 'queued' RETURNING id, message_id`,
         [state, reply, new Date(this.#now()), ids],
       );
       // The body of a message whose rows are all finished is not kept; the rows stay as its history.
@@ -138,7 +153,54 @@ export class OutboundQueue {
            AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.message_id = m.id AND o.state = 'queued')`,
         [[...new Set(done.map((d) => d.message_id))]],
       );
+      return this.#recordOutcomes(tx, done.map((d) => d.id), state === 'sent' ? 'yes' : 'no', reply);
     });
+    await this.#announce(events);
+  }
+
+  /**
+   * For rows of messages an EmailSubmission sent: each recipient's outcome sealed to its
+   * user's public key, and the submissions' modseq bumped (one new modseq per user). A
+   * submission not recorded yet (the queue was quicker) gets its outcomes all the same; one
+   * destroyed since gets none. Returns the changes to announce after commit.
+   */
+  async #recordOutcomes(tx: Queryable, ids: readonly number[], delivered: SubmissionOutcome['delivered'], reply: string): Promise<ChangeEvent[]> {
+    if (ids.length === 0) return [];
+    const rows = await tx.query<{ id: number; recipient: string; user_id: number; submission_id: number; public_key: string }>(
+      `SELECT o.id, o.recipient, m.user_id, m.submission_id, u.public_key
+         FROM outbound o JOIN outbound_messages m ON m.id = o.message_id JOIN users u ON u.id = m.user_id
+        WHERE o.id = ANY($1::int8[]) AND m.submission_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM email_submissions s WHERE s.id = m.submission_id AND s.destroyed)
+        ORDER BY o.id`,
+      [ids],
+    );
+    if (rows.length === 0) return [];
+    for (const r of rows) {
+      const data = sealOutcome(r.public_key, { userId: r.user_id, submissionId: r.submission_id, outboundId: r.id }, { recipient: r.recipient, delivered, smtpReply: reply }, this.#rng);
+      await tx.query(
+        `INSERT INTO email_submission_outcomes (outbound_id, user_id, submission_id, data) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (outbound_id) DO UPDATE SET data = EXCLUDED.data`,
+        [r.id, r.user_id, r.submission_id, data],
+      );
+    }
+    const events: ChangeEvent[] = [];
+    for (const userId of [...new Set(rows.map((r) => r.user_id))].sort((a, b) => a - b)) {
+      const submissions = [...new Set(rows.filter((r) => r.user_id === userId).map((r) => r.submission_id))];
+      const live = await tx.query<{ id: number }>(
+        'SELECT id FROM email_submissions WHERE user_id = $1 AND id = ANY($2::int8[]) AND NOT destroyed ORDER BY id FOR UPDATE',
+        [userId, submissions],
+      );
+      if (live.length === 0) continue;
+      const modseq = await nextModseq(tx, userId);
+      await tx.query('UPDATE email_submissions SET modseq = $3 WHERE user_id = $1 AND id = ANY($2::int8[])', [userId, live.map((l) => l.id), modseq]);
+      events.push({ userId, modseq, kind: 'submission' });
+    }
+    return events;
+  }
+
+  /** After commit; a lost announcement only delays push until the client asks again, so it never fails the delivery. */
+  async #announce(events: readonly ChangeEvent[]): Promise<void> {
+    for (const event of events) await this.#sink.publish(event).catch(() => {});
   }
 
   /** Rows per state, for `status` and metrics. */

@@ -95,6 +95,8 @@ export class SubmissionService {
     from: string;
     recipients: readonly RecipientRoute[];
     raw: Uint8Array;
+    /** The EmailSubmission sending it: the queue records its recipients' outcomes for it. */
+    submissionId?: number;
   }): Promise<SubmissionResult> {
     const userIds = [...new Set(input.recipients.flatMap((r) => (r.kind === 'local' ? [r.userId] : [])))];
     const local = userIds.length === 0 ? [] : await this.#inbound.deliver({ raw: input.raw, userIds, from: input.from, fromAuthenticated: true, signer: input.account });
@@ -108,7 +110,9 @@ export class SubmissionService {
     const queuedId = await this.#db.transaction(async (tx) => {
       await this.#contacts.addFriends(input.account.userId, friends, tx);
       if (envelopes.length > 0) await this.#lnmp!.enqueue(tx, envelopes);
-      return remote.length === 0 ? undefined : this.#queue.enqueue(tx, { userId: input.account.userId, envelopeFrom: input.envelopeFrom, raw: input.raw, recipients: remote });
+      return remote.length === 0 ? undefined : this.#queue.enqueue(tx, {
+        userId: input.account.userId, envelopeFrom: input.envelopeFrom, raw: input.raw, recipients: remote, ...(input.submissionId === undefined ? {} : { submissionId: input.submissionId }),
+      });
     });
     await this.#contacts.announce(input.account.userId);
     if (envelopes.length > 0) this.#lnmp!.queued();

@@ -8,7 +8,7 @@ import { AccountService } from '../../services/account-service.js';
 import { systemRng } from '../../services/random.js';
 import { openPostgres, type Db } from '../../storage/db.js';
 import { createTestSchema, type TestSchema } from '../../test/helpers/databases.js';
-import { message, PASSWORD, startPostageGateway, type PostageGateway } from '../../test/helpers/postage-gateway.js';
+import { eventually, message, PASSWORD, startPostageGateway, type PostageGateway } from '../../test/helpers/postage-gateway.js';
 
 let g: PostageGateway;
 let schema: TestSchema;
@@ -331,6 +331,53 @@ describe('VacationResponse', () => {
     expect(text).toMatch(/^In-Reply-To: <are-you-there@sender\.test>\r$/im);
     expect(text).toMatch(/^Auto-Submitted: auto-replied\r$/m);
     expect(text).toContain('Back on Monday.');
+  });
+});
+
+describe('EmailSubmission deliveryStatus', () => {
+  it('follows the outbound queue: yes with the remote reply, no with its permanent refusal, /changes reports the update; only the sender sees it', async () => {
+    g.remote.reset();
+    // The remote MX answers RCPT TO only once the submission is recorded: the outcome is an update.
+    const release = g.remote.hold();
+    let submissionId = '';
+    let sentState = '';
+    try {
+      const responses = await api([
+        ['Email/set', { accountId, create: { d: draft({ from: [{ email: 'alice@example.test' }], to: [{ email: 'dave@sender.test' }, { email: 'unknown@sender.test' }], subject: 'Status?' }) } }, 'a'],
+        ['EmailSubmission/set', { accountId, create: { s: { identityId, emailId: '#d' } } }, 'b'],
+      ]);
+      const set = responses[1]![1];
+      sentState = set['newState'] as string;
+      const created = (set['created'] as Record<string, { id: string; deliveryStatus: unknown }>)['s']!;
+      submissionId = created.id;
+      expect(created.deliveryStatus).toEqual({
+        'dave@sender.test': { smtpReply: '250 2.0.0 queued', delivered: 'queued', displayed: 'unknown' },
+        'unknown@sender.test': { smtpReply: '250 2.0.0 queued', delivered: 'queued', displayed: 'unknown' },
+      });
+      await g.remote.until('the first recipient', () => g.remote.rcpts.length >= 1);
+    } finally {
+      release();
+    }
+    await g.remote.until('the message', () => g.remote.received.length >= 1);
+    expect(g.remote.received[0]!.to).toEqual(['dave@sender.test']);
+    const status = await eventually('the final delivery status', async () => {
+      const [s] = (await call('EmailSubmission/get', { ids: [submissionId], properties: ['deliveryStatus'] }))['list'] as [{ deliveryStatus: Record<string, { delivered: string }> }];
+      return Object.values(s.deliveryStatus).every((d) => d.delivered !== 'queued') && s.deliveryStatus;
+    });
+    expect(status).toEqual({
+      'dave@sender.test': { smtpReply: '250 OK: message queued', delivered: 'yes', displayed: 'unknown' },
+      'unknown@sender.test': { smtpReply: '550 5.1.1 no such user', delivered: 'no', displayed: 'unknown' },
+    });
+    expect(await call('EmailSubmission/changes', { sinceState: sentState })).toMatchObject({ oldState: sentState, created: [], updated: [submissionId], destroyed: [] });
+
+    // Stored sealed: neither recipient nor reply in the raw bytes.
+    const stored = await db.query<{ data: Uint8Array }>('SELECT data FROM email_submission_outcomes WHERE submission_id = $1', [Number(submissionId.slice(1))]);
+    expect(stored).toHaveLength(2);
+    for (const r of stored) expect(Buffer.from(r.data).toString('latin1')).not.toMatch(/sender\.test|no such user|5\.1\.1|message queued/);
+
+    const bob = { accountId: await primaryAccount('bob@example.test') };
+    expect(await call('EmailSubmission/get', { ...bob, ids: [submissionId] }, 'bob@example.test')).toMatchObject({ list: [], notFound: [submissionId] });
+    expect(await api([['EmailSubmission/get', { accountId, ids: [submissionId] }, 'x']], 'bob@example.test')).toEqual([['error', { type: 'accountNotFound' }, 'x']]);
   });
 });
 

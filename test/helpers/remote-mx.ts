@@ -19,6 +19,7 @@ export class RemoteMx {
   maxConnections = 0;
   readonly #server: SMTPServer;
   readonly #listeners = new Set<() => void>();
+  #held: Promise<void> | undefined;
   port = 0;
 
   constructor() {
@@ -34,9 +35,13 @@ export class RemoteMx {
         this.rcpts.push(address.address);
         this.#changed();
         const local = address.address.split('@')[0];
-        if (local === 'unknown') return callback(reply(550, '5.1.1 no such user'));
-        if (local === 'busy') return callback(reply(451, '4.2.1 mailbox busy, try later'));
-        callback();
+        const answer = () => {
+          if (local === 'unknown') return callback(reply(550, '5.1.1 no such user'));
+          if (local === 'busy') return callback(reply(451, '4.2.1 mailbox busy, try later'));
+          callback();
+        };
+        if (this.#held) void this.#held.then(answer);
+        else answer();
       },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
@@ -64,6 +69,16 @@ export class RemoteMx {
         resolve(typeof address === 'object' && address !== null ? address.port : 0);
       });
     });
+  }
+
+  /** Holds every RCPT TO reply until the returned function is called. */
+  hold(): () => void {
+    let release = () => {};
+    this.#held = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.#held = undefined;
+      release();
+    };
   }
 
   reset(): void {

@@ -53,7 +53,7 @@ export async function createSubmission(ctx: MethodContext, object: Record<string
     throw new SetRefused(sent.reason === 'recipients' ? { type, invalidRecipients: sent.invalid } : { type, description: sent.description });
   }
   const record = await submissions.record(ctx.account, {
-    identityId, emailId: emailIdOf(email.blobId), threadId: threadIdOf(email.latest.threadId), undoStatus: 'final', envelope, deliveryStatus: sent.deliveryStatus,
+    id: sent.submissionId, identityId, emailId: emailIdOf(email.blobId), threadId: threadIdOf(email.latest.threadId), undoStatus: 'final', envelope, deliveryStatus: sent.deliveryStatus,
   });
   return submissionObject(record);
 }
