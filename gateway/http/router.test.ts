@@ -101,6 +101,26 @@ describe('routes with :param segments', () => {
     expect(response.headers['allow']).toBe('GET, POST, HEAD');
   });
 
+  it("runs a route's beforeBody check on the head, with its params, only for the route's methods (HEAD via GET)", async () => {
+    const seen: unknown[] = [];
+    const refusal: HttpResponse = { status: 401, headers: {}, body: 'no' };
+    const beforeBody = async (head: { method: string; params: Readonly<Record<string, string>> }) => {
+      seen.push([head.method, head.params]);
+      return head.params['account'] === 'bad' ? refusal : undefined;
+    };
+    const ok = (): HttpResponse => ({ status: 204, headers: {}, body: '' });
+    const checked = createRouter([{ path: '/upload/:account', methods: { GET: ok, POST: ok }, beforeBody }, { path: '/free', methods: { POST: ok } }]);
+    const head = (method: string, path: string) => ({ method, path, query: new URLSearchParams(), headers: {} });
+    expect(await checked.beforeBody?.(head('POST', '/upload/bad'))).toBe(refusal);
+    expect(await checked.beforeBody?.(head('POST', '/upload/a1'))).toBeUndefined();
+    expect(await checked.beforeBody?.(head('HEAD', '/upload/bad'))).toBe(refusal);
+    // Another method (405), another path (404) and a route without a check are let through to the router.
+    expect(await checked.beforeBody?.(head('DELETE', '/upload/bad'))).toBeUndefined();
+    expect(await checked.beforeBody?.(head('POST', '/nope'))).toBeUndefined();
+    expect(await checked.beforeBody?.(head('POST', '/free'))).toBeUndefined();
+    expect(seen).toEqual([['POST', { account: 'bad' }], ['POST', { account: 'a1' }], ['HEAD', { account: 'bad' }]]);
+  });
+
   it('applies body limits of pattern routes', () => {
     const ok = (): HttpResponse => ({ status: 204, headers: {}, body: '' });
     const limited = createRouter([{ path: '/upload/:account', methods: { POST: ok }, maxBodyBytes: 10 }]);

@@ -2,11 +2,17 @@
 // `:name` segments, which are tried in the order given. Unknown paths get 404, known paths
 // with another method 405 with an Allow header; HEAD is served by GET.
 import { errorResponse } from './errors.js';
-import type { AcceptWebSocket, HttpRequest, HttpResponse, Route } from './types.js';
+import type { AcceptWebSocket, Handler, HttpRequest, HttpRequestHead, HttpResponse, Route } from './types.js';
 
 export type Router = ((request: HttpRequest) => Promise<HttpResponse>) & {
   /** The body limit of the route at `path` and its answer past it, when it sets its own. */
   readonly bodyLimit?: (path: string) => BodyLimit | undefined;
+  /**
+   * The `beforeBody` check of the route the request goes to, run on its head: a response
+   * refuses the request before its body is read. Undefined (let through) when no route and
+   * method match or the route has no check; the router answers those as usual.
+   */
+  readonly beforeBody?: (head: HttpRequestHead) => Promise<HttpResponse | undefined>;
   /** The WebSocket upgrade handler of the route at `path`, when it takes upgrades. */
   readonly upgrade?: (path: string) => RouteUpgrade | undefined;
 };
@@ -58,7 +64,7 @@ export function createRouter(routes: readonly Route[]): Router {
     const found = match(request.path);
     if (!found) return errorResponse('not_found');
     const { route, params } = found;
-    const handler = route.methods[request.method] ?? (request.method === 'HEAD' ? route.methods['GET'] : undefined);
+    const handler = handlerOf(route, request.method);
     if (!handler) return errorResponse('method_not_allowed', { allow: allowed(route).join(', ') });
     return handler({ ...request, params });
   };
@@ -67,12 +73,18 @@ export function createRouter(routes: readonly Route[]): Router {
     if (found?.maxBodyBytes === undefined) return undefined;
     return { maxBodyBytes: found.maxBodyBytes, ...(found.tooLarge ? { tooLarge: found.tooLarge } : {}) };
   };
+  const beforeBody: Router['beforeBody'] = async (head) => {
+    const found = match(head.path);
+    const check = found?.route.beforeBody;
+    if (!check || !handlerOf(found.route, head.method)) return undefined;
+    return check({ ...head, params: found.params });
+  };
   const upgrade: Router['upgrade'] = (path) => {
     const found = match(path);
     const handler = found?.route.upgrade;
     return handler && ((request, accept) => handler({ ...request, params: found.params }, accept));
   };
-  return Object.assign(router, { bodyLimit, upgrade });
+  return Object.assign(router, { bodyLimit, beforeBody, upgrade });
 }
 
 /** The `:name` values when every segment matches, else undefined. */
@@ -105,6 +117,11 @@ function decodeSegment(part: string): string | undefined {
 function param(route: Route, name: string): { name: string; rule?: RegExp } {
   const rule = route.params?.[name];
   return rule ? { name, rule: new RegExp(`^(?:${rule.source})$`, rule.flags.replace(/[gy]/g, '')) } : { name };
+}
+
+/** The handler of `method` at the route; HEAD falls back to GET. */
+function handlerOf(route: Route, method: string): Handler | undefined {
+  return route.methods[method] ?? (method === 'HEAD' ? route.methods['GET'] : undefined);
 }
 
 function allowed(route: Route): string[] {

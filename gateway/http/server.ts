@@ -1,4 +1,5 @@
-// Adapts node:http to the router: builds an HttpRequest (body read whole within a limit),
+// Adapts node:http to the router: runs the route's check on the request head (a refusal is
+// sent without reading the body), builds an HttpRequest (body read whole within a limit),
 // writes the HttpResponse (whole, or streamed until the stream, the client or the server
 // ends it), turns a thrown handler error into a logged 500, hands WebSocket upgrades to the
 // routes that take them, and shuts down gracefully within a limit.
@@ -18,7 +19,7 @@ import {
   SHUTDOWN_GRACE_MS,
 } from './limits.js';
 import type { Router, RouteUpgrade } from './router.js';
-import type { AcceptWebSocket, HttpRequest, HttpResponse, ResponseStream } from './types.js';
+import type { AcceptWebSocket, HttpRequestHead, HttpResponse, ResponseStream } from './types.js';
 
 /** WebSocket close code 1001: the server is going away. */
 const CLOSE_GOING_AWAY = 1001;
@@ -43,6 +44,11 @@ export function createHttpServer(router: Router, logger: Logger): Server {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     void respond(router, logger, req, res, open);
   });
+  // With this listener Node leaves "Expect: 100-continue" to us: the client is told to send its
+  // body only once the head has passed the route's check and the declared length.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    void respond(router, logger, req, res, open, { expectsContinue: true });
+  });
   // With a listener here Node hands every Upgrade request over (h2c too): a WebSocket one at a
   // route that takes upgrades is that route's; any other is answered as an ordinary request.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -58,23 +64,36 @@ export function createHttpServer(router: Router, logger: Logger): Server {
   return server;
 }
 
-async function respond(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse, open: OpenStreams): Promise<void> {
+async function respond(
+  router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse, open: OpenStreams, opts: { readonly expectsContinue?: boolean } = {},
+): Promise<void> {
   let body: Uint8Array | undefined;
   // A route may set its own body limit (the JMAP API takes more than 64 KiB).
   const limit = router.bodyLimit?.(pathOf(req) ?? '');
+  const maxBodyBytes = limit?.maxBodyBytes ?? MAX_BODY_BYTES;
+  const head = toRequestHead(req);
+  // A route may refuse a request on its head (JMAP without credentials that work), so a client
+  // it refuses cannot make the server buffer a body. A declared length over the limit is
+  // refused below first: that costs nothing, a check may cost a login.
+  if (head && !declaredOver(req, maxBodyBytes)) {
+    const refusal = await checkHead(router, logger, head);
+    // The body is not read: the connection closes after the reply.
+    if (refusal) return send(closing(refusal), logger, req, res, open);
+  }
+  if (opts.expectsContinue && !declaredOver(req, maxBodyBytes)) res.writeContinue();
   try {
-    body = await readBody(req, limit?.maxBodyBytes ?? MAX_BODY_BYTES);
+    body = await readBody(req, maxBodyBytes);
   } catch (err) {
     // The client went away while sending; there is nobody to answer.
     logger.debug('request body not received', { method: req.method, err });
     return;
   }
-  const request = body && toHttpRequest(req, body);
+  const request = body && head && { ...head, body };
   let response: HttpResponse;
   if (!body) {
     // The rest of the body is not read: the connection closes after the reply.
     const tooLarge = limit?.tooLarge?.();
-    response = tooLarge ? { ...tooLarge, headers: { ...tooLarge.headers, connection: 'close' } } : errorResponse('payload_too_large', { connection: 'close' });
+    response = tooLarge ? closing(tooLarge) : errorResponse('payload_too_large', { connection: 'close' });
   } else if (!request) {
     response = errorResponse('bad_request');
   } else {
@@ -86,6 +105,21 @@ async function respond(router: Router, logger: Logger, req: IncomingMessage, res
     }
   }
   return send(response, logger, req, res, open);
+}
+
+/** The route's head check; a check that throws is a logged 500. */
+async function checkHead(router: Router, logger: Logger, head: HttpRequestHead): Promise<HttpResponse | undefined> {
+  try {
+    return await router.beforeBody?.(head);
+  } catch (err) {
+    logger.error('request check failed', { method: head.method, path: head.path, err });
+    return errorResponse('internal_error');
+  }
+}
+
+/** The response, sent with the connection closing after it (its request body is left unread). */
+function closing(response: HttpResponse): HttpResponse {
+  return { ...response, headers: { ...response.headers, connection: 'close' } };
 }
 
 function send(response: HttpResponse, logger: Logger, req: IncomingMessage, res: ServerResponse, open: OpenStreams): Promise<void> | void {
@@ -151,7 +185,8 @@ async function upgrade(
       resolve(ws);
     });
   });
-  const request = toHttpRequest(req, new Uint8Array());
+  const requestHead = toRequestHead(req);
+  const request = requestHead && { ...requestHead, body: new Uint8Array() };
   let refusal: HttpResponse | undefined;
   try {
     refusal = request ? await handler(request, accept) : errorResponse('bad_request');
@@ -176,10 +211,17 @@ function responseOn(req: IncomingMessage, socket: Duplex): ServerResponse {
   return res;
 }
 
+/** Whether the request's Content-Length says its body is longer than `limit`. */
+function declaredOver(req: IncomingMessage, limit: number): boolean {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && Number(declared) > limit;
+}
+
 /** The whole body, or undefined when it is (or says it is) longer than `limit`. */
 function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.resolve(undefined);
+  if (declaredOver(req, limit)) return Promise.resolve(undefined);
+  // The client may have gone while the head was checked: its 'close' is past.
+  if (req.destroyed) return Promise.reject(new Error('the connection closed before the request body ended'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -207,7 +249,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | und
 }
 
 /** Undefined when the request target is not a parseable URL path. */
-function toHttpRequest(req: IncomingMessage, body: Uint8Array): HttpRequest | undefined {
+function toRequestHead(req: IncomingMessage): HttpRequestHead | undefined {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -215,10 +257,10 @@ function toHttpRequest(req: IncomingMessage, body: Uint8Array): HttpRequest | un
     return undefined;
   }
   const remoteAddress = req.socket.remoteAddress;
-  return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, ...(remoteAddress === undefined ? {} : { remoteAddress }) };
+  return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, ...(remoteAddress === undefined ? {} : { remoteAddress }) };
 }
 
-/** The request's path, as toHttpRequest will see it; undefined when it is not parseable. */
+/** The request's path, as toRequestHead will see it; undefined when it is not parseable. */
 function pathOf(req: IncomingMessage): string | undefined {
   try {
     return new URL(req.url ?? '/', 'http://gateway.invalid').pathname;

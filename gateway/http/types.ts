@@ -2,16 +2,20 @@
 // node:http objects, so they are tested by calling the router without a socket.
 import type { WebSocket } from 'ws';
 
-export interface HttpRequest {
+/** What is known of a request before its body is read. */
+export interface HttpRequestHead {
   readonly method: string;
   /** Path without the query string, e.g. "/healthz". */
   readonly path: string;
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The request body, read whole (at most MAX_BODY_BYTES, or the route's own limit) before routing; empty for most requests. */
-  readonly body: Uint8Array;
   /** The client's IP address (for login throttling), when the socket still knows it. */
   readonly remoteAddress?: string;
+}
+
+export interface HttpRequest extends HttpRequestHead {
+  /** The request body, read whole (at most MAX_BODY_BYTES, or the route's own limit) before routing; empty for most requests. */
+  readonly body: Uint8Array;
 }
 
 export interface HttpResponse {
@@ -38,6 +42,13 @@ export interface RoutedRequest extends HttpRequest {
 export type Handler = (request: RoutedRequest) => HttpResponse | Promise<HttpResponse>;
 
 /**
+ * Checks a request matched to a route before its body is read: a response refuses it (sent
+ * as it is, the body left unread and the connection closed; the handler is not called),
+ * undefined lets it through to the body and the handler.
+ */
+export type HeadCheck = (head: HttpRequestHead & { readonly params: Readonly<Record<string, string>> }) => Promise<HttpResponse | undefined>;
+
+/**
  * Completes a WebSocket handshake with the subprotocol chosen (one the client offered) and a
  * largest message size, past which ws closes the connection with 1009. Rejects when the
  * handshake is invalid (ws has then answered it) or the client went away.
@@ -61,6 +72,12 @@ export interface Route {
   readonly maxBodyBytes?: number;
   /** The answer to a body over the limit, instead of the generic 413 (the connection still closes). */
   readonly tooLarge?: () => HttpResponse;
+  /**
+   * Runs on the head of a request to one of `methods` before its body is read (after a
+   * declared Content-Length over the limit is refused), so that e.g. an unauthenticated
+   * client cannot make the server buffer a large body.
+   */
+  readonly beforeBody?: HeadCheck;
   /** Takes WebSocket upgrades at this path; other upgrade requests are answered as ordinary ones. */
   readonly upgrade?: UpgradeHandler;
 }

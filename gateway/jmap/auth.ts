@@ -20,7 +20,7 @@ import type { AccountService } from '../../services/account-service.js';
 import type { MessageService } from '../../services/message-service.js';
 import { isTokenFormat } from '../../services/token-service.js';
 import type { UnlockedAccount } from '../../services/unlocked-account.js';
-import type { HttpRequest, HttpResponse } from '../http/types.js';
+import type { HttpRequestHead, HttpResponse } from '../http/types.js';
 import type { Logger } from '../log.js';
 import { problemResponse } from './errors.js';
 import { AUTH_CACHE_MAX_ENTRIES, AUTH_CACHE_TTL_MS, AUTH_LOCK_GRACE_MS } from './limits.js';
@@ -70,7 +70,8 @@ export class BasicAuth {
     this.#max = opts.maxEntries ?? AUTH_CACHE_MAX_ENTRIES;
   }
 
-  async authenticate(request: HttpRequest): Promise<AuthResult> {
+  /** Needs only the request head (credentials and address), so it can run before the body is read. */
+  async authenticate(request: HttpRequestHead): Promise<AuthResult> {
     const header = request.headers['authorization'];
     const token = typeof header === 'string' ? parseBearer(header) : undefined;
     const credentials = typeof header === 'string' && token === undefined ? parseBasic(header) : undefined;

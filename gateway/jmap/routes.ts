@@ -1,7 +1,9 @@
 // The JMAP HTTP routes: GET /.well-known/jmap (the session), POST /jmap/api, GET
 // /jmap/download/:accountId/:blobId/:name (download.ts) and GET /jmap/eventsource (push,
 // eventsource.ts), POST /jmap/upload/:accountId/ (upload.ts) and the WebSocket at /jmap/ws
-// (websocket.ts), all behind Basic or Bearer authentication.
+// (websocket.ts), all behind Basic or Bearer authentication. The API and upload routes check
+// the credentials on the request head, before the body is read: an unauthenticated client
+// cannot make the gateway buffer up to maxSizeRequest or maxSizeUpload bytes.
 // The API takes bodies up to maxSizeRequest and at most maxConcurrentRequests requests of
 // one account at once (HTTP and WebSocket together); past either it answers `limit`.
 import type { Rng } from '../../core/index.js';
@@ -11,7 +13,7 @@ import type { LoginThrottle } from '../../services/login-throttle.js';
 import type { MessageService } from '../../services/message-service.js';
 import type { Notifier } from '../../storage/notifier.js';
 import { jsonResponse } from '../http/json.js';
-import type { HttpRequest, HttpResponse, Route, RoutedRequest } from '../http/types.js';
+import type { HttpRequest, HttpRequestHead, HttpResponse, Route, RoutedRequest } from '../http/types.js';
 import type { Logger } from '../log.js';
 import { RequestRunner } from './api.js';
 import { AccountSlots } from './account-slots.js';
@@ -44,6 +46,12 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
   const auth = new BasicAuth({ accounts: deps.accounts, throttle: deps.throttle, messages: deps.messages, logger: deps.logger, rng: deps.rng, ...(deps.now ? { now: deps.now } : {}) });
   const services = { mailboxes: deps.mailboxes, messages: deps.messages, blobs: deps.blobs, ...(deps.submission ? { submission: deps.submission } : {}), ...(deps.postage ? { postage: deps.postage } : {}) };
   const runner = new RequestRunner({ services, baseUrl: deps.baseUrl, logger: deps.logger });
+
+  // The handler authenticates again: a successful login is cached, so that is a cache hit.
+  const authenticated = async (head: HttpRequestHead): Promise<HttpResponse | undefined> => {
+    const login = await auth.authenticate(head);
+    return login.ok ? undefined : login.response;
+  };
 
   const session = async (request: HttpRequest): Promise<HttpResponse> => {
     const login = await auth.authenticate(request);
@@ -84,8 +92,8 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
   return [
     { path: JMAP_PATHS.session, methods: { GET: session } },
     { path: DOWNLOAD_ROUTE, methods: { GET: download } },
-    { path: UPLOAD_ROUTE, methods: { POST: upload }, maxBodyBytes: MAX_SIZE_UPLOAD, tooLarge: uploadTooLarge },
-    { path: UPLOAD_ROUTE.replace(/\/$/, ''), methods: { POST: upload }, maxBodyBytes: MAX_SIZE_UPLOAD, tooLarge: uploadTooLarge },
+    { path: UPLOAD_ROUTE, methods: { POST: upload }, maxBodyBytes: MAX_SIZE_UPLOAD, tooLarge: uploadTooLarge, beforeBody: authenticated },
+    { path: UPLOAD_ROUTE.replace(/\/$/, ''), methods: { POST: upload }, maxBodyBytes: MAX_SIZE_UPLOAD, tooLarge: uploadTooLarge, beforeBody: authenticated },
     // RFC 8620's example URL ends in a slash; either spelling is served.
     { path: EVENT_SOURCE_ROUTE, methods: { GET: push } },
     { path: `${EVENT_SOURCE_ROUTE}/`, methods: { GET: push } },
@@ -95,6 +103,7 @@ export function jmapRoutes(deps: JmapDependencies): Route[] {
       methods: { POST: api },
       maxBodyBytes: MAX_SIZE_REQUEST,
       tooLarge: () => requestError('limit', `requests are limited to ${MAX_SIZE_REQUEST} bytes`, { limit: 'maxSizeRequest', status: 413 }),
+      beforeBody: authenticated,
     },
   ];
 }
