@@ -1,6 +1,6 @@
 // `npm run bench -- storage`: the sealed mailbox on a real PostgreSQL (DATABASE_URL, default
 // the machine's test database, in a fresh schema that is dropped afterwards). Measures
-// deliveries with 20 concurrent writers, listing a 100k-message mailbox, unlock + re-wrap,
+// deliveries with 20 concurrent writers, APPEND from 8 sessions of one account, listing a 100k-message mailbox, unlock + re-wrap,
 // fetch + decrypt, search and peak RSS; the baseline is a plain INSERT of the same bytes.
 import { randomBytes } from 'node:crypto';
 import { openPostgres, type Db } from '../storage/db.js';
@@ -18,12 +18,21 @@ const LIST_SIZE = 100_000;
 const REWRAP_SIZE = 10_000;
 const FETCH_SIZE = 1000;
 const PASSWORD = 'bench-password';
+const APPENDS = 3000;
+const APPENDERS = 8;
 
 function message(i: number, size = 4096): Uint8Array {
   const head = `From: Sender ${i} <s${i}@remote.test>\r\nTo: user@bench.test\r\nSubject: Message number ${i}\r\nMessage-ID: <m${i}@remote.test>\r\n\r\n`;
   const word = i % 100 === 0 ? 'needle ' : 'hay ';
   const body = (word + 'lorem ipsum dolor sit amet '.repeat(200)).slice(0, size - head.length);
   return new TextEncoder().encode(head + body);
+}
+
+/** A 4 KiB message of the APPEND run; odd ones reply to the one before. */
+function threadedMessage(i: number): Uint8Array {
+  const reply = i % 2 === 1 ? `In-Reply-To: <a${i - 1}@remote.test>\r\nReferences: <a${i - 1}@remote.test>\r\n` : '';
+  const head = `From: Sender <s@remote.test>\r\nTo: user@bench.test\r\nSubject: Appended ${i}\r\nMessage-ID: <a${i}@remote.test>\r\n${reply}\r\n`;
+  return new TextEncoder().encode(head + 'lorem ipsum dolor sit amet '.repeat(160).slice(0, 4096 - head.length));
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -98,6 +107,22 @@ async function run(db: Db): Promise<void> {
   if (cold.value.length !== REWRAP_SIZE / 100) throw new Error(`search found ${cold.value.length}`);
   results['search 10k, first (decrypts all)'] = { value: cold.ms, unit: 'ms', target: '≤ 1,000' };
   results['search 10k, again (cached)'] = { value: warm.ms, unit: 'ms', target: '≤ 1,000' };
+
+  // 4b. APPEND: sessions of one account appending 4 KiB messages at once (every second one a
+  // reply, so threading finds a key), into a mailbox of their own; they share the account's lock.
+  const archive = await mailboxes.byRole(session, 'archive');
+  const appendLatencies: number[] = [];
+  const appended = await timed(() =>
+    pool(APPENDS, APPENDERS, async (i) => {
+      const start = performance.now();
+      await messages.append(session, archive.id, threadedMessage(i));
+      appendLatencies.push(performance.now() - start);
+    }),
+  );
+  appendLatencies.sort((a, b) => a - b);
+  results[`APPEND/s, one account, ${APPENDERS} sessions (4 KiB)`] = { value: APPENDS / (appended.ms / 1000), unit: '/s' };
+  results[`APPEND p50, ${APPENDERS} sessions`] = { value: appendLatencies[Math.floor(APPENDS / 2)]!, unit: 'ms' };
+  results[`APPEND p99, ${APPENDERS} sessions`] = { value: appendLatencies[Math.floor(APPENDS * 0.99)]!, unit: 'ms' };
 
   // 5. UID + flags listing of a 100k-message mailbox (rows made in SQL: listing reads no blob).
   const big = await accounts.createUser({ address: 'big@bench.test', password: PASSWORD });

@@ -222,23 +222,21 @@ export class MessageService {
     const threadKeys = threadKeysOf(account, raw);
     const internalDate = opts.internalDate ?? new Date(this.#now());
     const result = await this.#db.transaction(async (tx) => {
-      // Before the account's lock: the sealed blob and the message's id.
-      const [blob] = await tx.query<{ id: number; message_id: number }>(
-        "INSERT INTO blobs (user_id, seal, data, size, summary) VALUES ($1, $2, $3, $4, $5) RETURNING id, nextval('messages_id_seq')::int8 AS message_id",
-        [userId, SEAL_MAILBOX_KEY, sealed, raw.length, summary],
-      );
-      // The modseq row lock from here to COMMIT (three statements): the modseq, the quota and
-      // the mailbox's UID in one; then the thread (read under the lock, so concurrent appends
-      // of one thread agree); then the message row with the thread keys it adds.
+      // Three statements, all under the account's modseq row lock (taken first, so the foreign
+      // keys the inserts check point at a row this transaction already holds): the modseq, the
+      // quota, the mailbox's UID and the message's id in one; the thread, read under the lock so
+      // concurrent appends of one thread agree; then the blob, the thread keys the message adds
+      // and the message row in one.
       const slot = await takeAppendSlot(tx, userId, mailboxId, raw.length);
-      const { threads, fresh } = await planThreads(tx, userId, [{ key: 0, messageId: blob!.message_id, keys: threadKeys }]);
-      const [keysSql, keysParams] = insertThreadKeysSql(fresh, 11);
-      const [row] = await tx.query<MetaRow>(
-        `${fresh.size > 0 ? `WITH tk AS (${keysSql}) ` : ''}INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
-         VALUES ($2, $1, $3, $4, $5, $5, $6, $7, $8, $9, $10) RETURNING ${META_COLUMNS}`,
-        [userId, blob!.message_id, slot.mailboxId, slot.uid, slot.modseq, flags, internalDate, raw.length, threads.get(0)!, blob!.id, ...(fresh.size > 0 ? keysParams : [])],
+      const { threads, fresh } = await planThreads(tx, userId, [{ key: 0, messageId: slot.messageId, keys: threadKeys }]);
+      const [keysSql, keysParams] = insertThreadKeysSql(fresh, 13);
+      const [row] = await tx.query<MetaRow & { blob_id: number }>(
+        `WITH b AS (INSERT INTO blobs (user_id, seal, data, size, summary) VALUES ($1, $10, $11, $8, $12) RETURNING id)${fresh.size > 0 ? `, tk AS (${keysSql})` : ''}
+         INSERT INTO messages (id, user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
+         SELECT $2, $1, $3, $4, $5, $5, $6, $7, $8, $9, b.id FROM b RETURNING ${META_COLUMNS}, blob_id`,
+        [userId, slot.messageId, slot.mailboxId, slot.uid, slot.modseq, flags, internalDate, raw.length, threads.get(0)!, SEAL_MAILBOX_KEY, sealed, summary, ...(fresh.size > 0 ? keysParams : [])],
       );
-      return { ...meta(row!), blobId: blob!.id };
+      return { ...meta(row!), blobId: row!.blob_id };
     });
     await this.#sink.publish({ userId, modseq: result.modseq, mailboxId: result.mailboxId, kind: 'email' });
     return result;
@@ -302,7 +300,7 @@ export class MessageService {
     await tx.query(
       `UPDATE blobs SET seal = 2, data = v.data, size = v.size, summary = v.summary
          FROM unnest($2::int8[], $3::bytea[], $4::int8[], $5::bytea[]) AS v(id, data, size, summary)
-        WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal IN (1, 3, 4)`,
+        WHERE blobs.id = ANY($2::int8[]) AND blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal IN (1, 3, 4)`,
       [
         account.userId,
         blobs.map((b) => b.id),
@@ -822,22 +820,22 @@ async function copyRows(
 }
 
 /**
- * APPEND's one statement under the account's modseq row lock before its message row: the next
- * modseq, `bytes` charged to the quota and the mailbox's next UID. Quota before mailbox, as
- * chargeQuota then allocateUids would refuse.
+ * APPEND's first statement, which takes the account's modseq row lock: the next modseq, `bytes`
+ * charged to the quota, the mailbox's next UID and an id for the message. Quota before mailbox,
+ * as chargeQuota then allocateUids would refuse.
  */
-async function takeAppendSlot(tx: Queryable, userId: number, mailboxId: number, bytes: number): Promise<{ modseq: number; mailboxId: number; uid: number }> {
-  const [r] = await tx.query<{ modseq: number | null; mailbox_id: number | null; uid: number | null }>(
+async function takeAppendSlot(tx: Queryable, userId: number, mailboxId: number, bytes: number): Promise<{ modseq: number; mailboxId: number; uid: number; messageId: number }> {
+  const [r] = await tx.query<{ modseq: number | null; mailbox_id: number | null; uid: number | null; message_id: number }>(
     `WITH ms AS (
        UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $3::int8 WHERE id = $1 AND used_bytes + $3::int8 <= quota_bytes RETURNING modseq),
      dest AS (
        UPDATE mailboxes b SET uidnext = b.uidnext + 1, highestmodseq = ms.modseq FROM ms WHERE b.user_id = $1 AND b.id = $2::int8 RETURNING b.id, b.uidnext - 1 AS uid)
-     SELECT (SELECT modseq FROM ms) AS modseq, (SELECT id FROM dest) AS mailbox_id, (SELECT uid FROM dest) AS uid`,
+     SELECT (SELECT modseq FROM ms) AS modseq, (SELECT id FROM dest) AS mailbox_id, (SELECT uid FROM dest) AS uid, nextval('messages_id_seq')::int8 AS message_id`,
     [userId, mailboxId, bytes],
   );
   if (r?.modseq == null) throw new ServiceError('quota_exceeded');
   if (r.mailbox_id === null || r.uid === null) throw new ServiceError('mailbox_not_found');
-  return { modseq: r.modseq, mailboxId: r.mailbox_id, uid: r.uid };
+  return { modseq: r.modseq, mailboxId: r.mailbox_id, uid: r.uid, messageId: r.message_id };
 }
 
 /** Reserves `count` UIDs in a mailbox of the user (row lock: concurrent appends get increasing UIDs). */
