@@ -1,5 +1,6 @@
 // Search documents: a message's unfolded header section and body, lowercased, built once per
-// session from the decrypted bytes, and the matching of one criterion against them.
+// session from the decrypted bytes and kept within a budget (SearchDocCache), and the matching
+// of one criterion against them.
 export interface SearchDoc {
   header: string;
   body: string;
@@ -44,3 +45,50 @@ function fieldLines(header: string, name: string): string[] {
 function fromUtf8Lossy(raw: Uint8Array): string {
   return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
 }
+
+/** Characters of search documents one session keeps (about as many bytes for ASCII mail). */
+export const SEARCH_CACHE_MAX_CHARS = 64 * 1024 * 1024;
+
+/**
+ * One session's search documents by blob id, least recently used first: past `maxChars` the
+ * oldest are dropped (and decrypted again when a search needs them), so a large mailbox does
+ * not keep all of its decrypted text in memory for the whole session.
+ */
+export class SearchDocCache {
+  readonly #docs = new Map<number, SearchDoc>();
+  #chars = 0;
+
+  constructor(readonly maxChars: number = SEARCH_CACHE_MAX_CHARS) {}
+
+  get chars(): number {
+    return this.#chars;
+  }
+
+  /** The document, marked as just used; undefined when it is not kept. */
+  get(blobId: number): SearchDoc | undefined {
+    const doc = this.#docs.get(blobId);
+    if (doc === undefined) return undefined;
+    this.#docs.delete(blobId);
+    this.#docs.set(blobId, doc);
+    return doc;
+  }
+
+  set(blobId: number, doc: SearchDoc): void {
+    this.#drop(blobId);
+    this.#docs.set(blobId, doc);
+    this.#chars += sizeOf(doc);
+    for (const [oldest] of this.#docs) {
+      if (this.#chars <= this.maxChars || oldest === blobId) break;
+      this.#drop(oldest);
+    }
+  }
+
+  #drop(blobId: number): void {
+    const doc = this.#docs.get(blobId);
+    if (doc === undefined) return;
+    this.#docs.delete(blobId);
+    this.#chars -= sizeOf(doc);
+  }
+}
+
+const sizeOf = (doc: SearchDoc) => doc.header.length + doc.body.length;

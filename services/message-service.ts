@@ -13,7 +13,7 @@ import { summarize, type MessageSummary } from '../converters/message-summary.js
 import type { UnlockedAccount } from './unlocked-account.js';
 import { DeliveryBatcher } from './delivery-batcher.js';
 import { assignThreads, insertThreadKeysSql, planThreads, threadKeysOf } from './threading.js';
-import { matches, toSearchDoc, type SearchCriterion, type SearchDoc } from './message-search.js';
+import { matches, SEARCH_CACHE_MAX_CHARS, SearchDocCache, toSearchDoc, type SearchCriterion, type SearchDoc } from './message-search.js';
 import { materialiseImports } from './import-staging.js';
 
 /** Largest message accepted (RFC 5321 size limits are enforced again by the SMTP front-end). */
@@ -22,6 +22,8 @@ export const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 export const PUBLIC_KEY_CACHE_SIZE = 100_000;
 /** Blobs re-wrapped per transaction at unlock. */
 export const REWRAP_BATCH = 200;
+/** Messages of a mailbox one search step decrypts (or takes from the cache) and matches. */
+export const SEARCH_CHUNK = 2_000;
 const FLAG_RE = /^\\?[!#-'*+\-.0-9A-Z^-z|~]{1,64}$/;
 
 export interface MessageMeta {
@@ -100,15 +102,18 @@ export class MessageService {
   readonly #rng: Rng;
   readonly #sink: ChangeSink;
   readonly #now: () => number;
-  /** Decrypted search documents per unlocked session, keyed by blob id; gone with the session. */
-  readonly #searchCache = new WeakMap<UnlockedAccount, Map<number, SearchDoc>>();
+  /** Decrypted search documents per unlocked session, within a budget each; gone with the session. */
+  readonly #searchCache = new WeakMap<UnlockedAccount, SearchDocCache>();
+  readonly #searchCacheChars: number;
   readonly #sealer: DeliverySealer;
   readonly #publicKeys = new Map<number, string>();
   readonly #batcher: DeliveryBatcher;
 
-  constructor(db: Db, opts: { rng: Rng; notifier?: ChangeSink; now?: () => number }) {
+  /** `searchCacheChars`: characters of search documents each session keeps (SEARCH_CACHE_MAX_CHARS). */
+  constructor(db: Db, opts: { rng: Rng; notifier?: ChangeSink; now?: () => number; searchCacheChars?: number }) {
     this.#db = db;
     this.#rng = opts.rng;
+    this.#searchCacheChars = opts.searchCacheChars ?? SEARCH_CACHE_MAX_CHARS;
     this.#sink = opts.notifier ?? NO_NOTIFICATIONS;
     this.#now = opts.now ?? Date.now;
     this.#sealer = new DeliverySealer(opts.rng, this.#now);
@@ -708,31 +713,46 @@ export class MessageService {
 
   /**
    * UIDs of messages whose header field, body or whole text contains `value` (case-insensitive).
-   * Search runs over documents decrypted once per session and kept in memory for it.
+   * Search runs over documents decrypted once per session and kept in memory for it, within the
+   * session's budget; the mailbox is searched SEARCH_CHUNK messages at a time, so a search holds
+   * at most that many documents beyond the budget.
    */
   async search(account: UnlockedAccount, mailboxId: number, criterion: SearchCriterion, value: string): Promise<number[]> {
-    const docs = await this.#documents(account, mailboxId);
-    return docs.filter(({ doc }) => matches(doc, criterion, value)).map(({ uid }) => uid);
-  }
-
-  async #documents(account: UnlockedAccount, mailboxId: number): Promise<Array<{ uid: number; doc: SearchDoc }>> {
     const index = await this.#db.query<{ uid: number; blob_id: number }>('SELECT uid, blob_id FROM messages WHERE user_id = $1 AND mailbox_id = $2 ORDER BY uid', [account.userId, mailboxId]);
-    const docs = await this.searchDocuments(account, index.map((m) => m.blob_id));
-    return index.filter((m) => docs.has(m.blob_id)).map((m) => ({ uid: m.uid, doc: docs.get(m.blob_id)! }));
+    const found: number[] = [];
+    for (let i = 0; i < index.length; i += SEARCH_CHUNK) {
+      const chunk = index.slice(i, i + SEARCH_CHUNK);
+      const docs = await this.searchDocuments(account, chunk.map((m) => m.blob_id));
+      for (const m of chunk) {
+        const doc = docs.get(m.blob_id);
+        if (doc && matches(doc, criterion, value)) found.push(m.uid);
+      }
+    }
+    return found;
   }
 
   /** The search documents of some of the user's blobs (JMAP Email/query), from the session's cache; blobs that are gone are left out. */
   async searchDocuments(account: UnlockedAccount, blobIds: readonly number[]): Promise<Map<number, SearchDoc>> {
     let cache = this.#searchCache.get(account);
-    if (!cache) this.#searchCache.set(account, (cache = new Map()));
-    const missing = [...new Set(blobIds.filter((id) => !cache!.has(id)))];
+    if (!cache) this.#searchCache.set(account, (cache = new SearchDocCache(this.#searchCacheChars)));
+    const out = new Map<number, SearchDoc>();
+    const missing: number[] = [];
+    for (const id of new Set(blobIds)) {
+      const doc = cache.get(id);
+      if (doc) out.set(id, doc);
+      else missing.push(id);
+    }
     if (missing.length > 0) {
       const blobs = await this.#db.query<{ id: number; seal: number; data: Uint8Array }>('SELECT id, seal, data FROM blobs WHERE user_id = $1 AND id = ANY($2::int8[])', [account.userId, missing]);
       const shared = new Map<string, Uint8Array>();
-      for (const b of blobs) cache.set(b.id, toSearchDoc(openBlob(b.seal, b.data, account.userId, account, shared)));
+      for (const b of blobs) {
+        const doc = toSearchDoc(openBlob(b.seal, b.data, account.userId, account, shared));
+        cache.set(b.id, doc);
+        out.set(b.id, doc);
+      }
       for (const k of shared.values()) k.fill(0);
     }
-    return new Map(blobIds.flatMap((id) => (cache!.has(id) ? [[id, cache!.get(id)!] as const] : [])));
+    return out;
   }
 }
 
