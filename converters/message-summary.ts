@@ -41,6 +41,30 @@ export function summarize(raw: Uint8Array, mime: MimePart = parseMime(raw)): Mes
   return { header, preview: previewOf(raw, texts), hasAttachment: found.attachment };
 }
 
+/**
+ * What body search reads: the decoded text of every inline text part (transfer encoding and
+ * charset undone, HTML as text), joined by line breaks, in the parts summarize reads.
+ */
+export function bodyText(raw: Uint8Array, mime: MimePart = parseMime(raw)): string {
+  const texts: TextPart[] = [];
+  visit(raw, mime, false, true, texts, { attachment: false });
+  return texts
+    .map((t) => {
+      const content = decodePart(raw, t);
+      return t.type === 'text/html' ? htmlToText(content) : content;
+    })
+    .join('\n');
+}
+
+/** A header section's encoded words (RFC 2047) decoded; the text unchanged where one does not decode. */
+export function decodeHeaderWords(text: string): string {
+  try {
+    return libmime.decodeWords(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Collects the inline text parts in order and notes whether any part is an attachment. */
 function visit(raw: Uint8Array, part: MimePart, alternative: boolean, root: boolean, texts: TextPart[], found: { attachment: boolean }): void {
   const fields = headerFields(raw, part.start, part.bodyStart);

@@ -7,10 +7,40 @@ import type { Db } from '../storage/db.js';
 import { AccountService } from './account-service.js';
 import { MailboxService } from './mailbox-service.js';
 import { SEARCH_CHUNK, MessageService } from './message-service.js';
-import { SearchDocCache, type SearchDoc } from './message-search.js';
+import { readFileSync } from 'node:fs';
+import { matches, SearchDocCache, toSearchDoc, type SearchCriterion, type SearchDoc } from './message-search.js';
 import { systemRng } from './random.js';
 
 const doc = (chars: number, tag = ''): SearchDoc => ({ header: tag, body: 'x'.repeat(chars - tag.length) });
+
+const corpus = (name: string) => readFileSync(new URL(`../test/fixtures/mime-corpus/${name}`, import.meta.url));
+const found = (raw: Uint8Array, criterion: SearchCriterion, needle: string) => matches(toSearchDoc(raw), criterion, needle);
+const enc = new TextEncoder();
+
+describe('search documents read the message as its parts are encoded', () => {
+  it.each([
+    ['quoted-printable text and HTML', '02-alternative-qp.eml', { field: 'body' }, 'Große Auswahl – jetzt', true],
+    ['an encoded-word subject (UTF-8, Q)', '02-alternative-qp.eml', { field: 'header', name: 'subject' }, 'große auswahl', true],
+    ['an encoded-word subject (ISO-8859-1, B)', '06-latin1-8bit.eml', { field: 'header', name: 'subject' }, 'Café crème', true],
+    ['an 8-bit ISO-8859-1 body', '06-latin1-8bit.eml', { field: 'body' }, 'crème brûlée', true],
+    ['an ISO-2022-JP body', '07-iso-2022-jp.eml', { field: 'text' }, 'ありがとう', true],
+    ['HTML tags are not text', '02-alternative-qp.eml', { field: 'body' }, 'font-family', false],
+    ['a base64 attachment is not text', '03-mixed-attachment.eml', { field: 'body' }, 'AAECAwQF', false],
+    ['the text next to the attachment', '03-mixed-attachment.eml', { field: 'text' }, 'the report you asked for', true],
+  ] as const)('%s', (_name, file, criterion, needle, expected) => {
+    expect(found(corpus(file), criterion, needle)).toBe(expected);
+  });
+
+  it('finds a word of a base64 text part, which the raw text does not show', () => {
+    const raw = enc.encode(`Subject: b64\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from('Meet me at the quokka enclosure').toString('base64')}\r\n`);
+    expect(found(raw, { field: 'body' }, 'quokka')).toBe(true);
+    expect(found(raw, { field: 'text' }, 'QUOKKA ENCLOSURE')).toBe(true);
+  });
+
+  it('reads the text part of a multipart whose closing boundary never comes', () => {
+    expect(toSearchDoc(corpus('08-broken-mime.eml')).body).toBe('first part');
+  });
+});
 
 describe('SearchDocCache', () => {
   it('keeps at most maxChars, dropping the least recently used first', () => {

@@ -1,6 +1,8 @@
 // Search documents: a message's unfolded header section and body, lowercased, built once per
 // session from the decrypted bytes and kept within a budget (SearchDocCache), and the matching
 // of one criterion against them.
+import { bodyText, decodeHeaderWords } from '../converters/message-summary.js';
+
 export interface SearchDoc {
   header: string;
   body: string;
@@ -18,12 +20,23 @@ export function matches(doc: SearchDoc, criterion: SearchCriterion, needle: stri
   return hay.includes(foldCase(needle));
 }
 
+/**
+ * The header section unfolded with its encoded words decoded, and the body as its text parts
+ * read (bodyText: base64 and quoted-printable undone, charsets decoded, HTML as text), so a word
+ * is found however the message was encoded. A message whose structure cannot be read is
+ * searched as its raw text.
+ */
 export function toSearchDoc(raw: Uint8Array): SearchDoc {
   const text = fromUtf8Lossy(raw);
   const split = text.search(/\r?\n\r?\n/);
-  const header = foldCase((split === -1 ? text : text.slice(0, split)).replace(/\r?\n[ \t]/g, ' '));
-  const body = foldCase(split === -1 ? '' : text.slice(split).trim());
-  return { header, body };
+  const header = foldCase(decodeHeaderWords((split === -1 ? text : text.slice(0, split)).replace(/\r?\n[ \t]/g, ' ')));
+  let body: string;
+  try {
+    body = bodyText(raw);
+  } catch {
+    body = split === -1 ? '' : text.slice(split);
+  }
+  return { header, body: foldCase(body.trim()) };
 }
 
 /** Whether the message has a header field of that name. */
