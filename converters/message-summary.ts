@@ -42,12 +42,18 @@ export function summarize(raw: Uint8Array, mime: MimePart = parseMime(raw)): Mes
 }
 
 /**
- * What body search reads: the decoded text of every inline text part (transfer encoding and
- * charset undone, HTML as text), joined by line breaks, in the parts summarize reads.
+ * What body search reads: the decoded text of the inline text parts (transfer encoding and
+ * charset undone, HTML as text), joined by line breaks, in the parts summarize reads (both
+ * alternatives of a multipart/alternative). A message that is one plain UTF-8 or ASCII text
+ * part is its body as it is, without a MIME walk.
  */
-export function bodyText(raw: Uint8Array, mime: MimePart = parseMime(raw)): string {
+export function bodyText(raw: Uint8Array, mime?: MimePart): string {
+  if (mime === undefined) {
+    const plain = plainTextBody(raw);
+    if (plain !== undefined) return plain;
+  }
   const texts: TextPart[] = [];
-  visit(raw, mime, false, true, texts, { attachment: false });
+  visit(raw, mime ?? parseMime(raw), false, true, texts, { attachment: false });
   return texts
     .map((t) => {
       const content = decodePart(raw, t);
@@ -56,8 +62,25 @@ export function bodyText(raw: Uint8Array, mime: MimePart = parseMime(raw)): stri
     .join('\n');
 }
 
+/** The body of a single text/plain part in UTF-8 or ASCII with no transfer encoding to undo; else undefined. */
+function plainTextBody(raw: Uint8Array): string | undefined {
+  const end = headerEnd(raw, 0, raw.length);
+  const fields = headerFields(raw, 0, end);
+  const field = (name: string) => fields.find((f) => f.name === name)?.value;
+  if (field('content-disposition') !== undefined || !['', '7bit', '8bit'].includes(transferEncoding(field('content-transfer-encoding')))) return undefined;
+  const contentType = field('content-type');
+  if (contentType !== undefined) {
+    const parsed = libmime.parseHeaderValue(contentType);
+    if (parsed.value.toLowerCase().trim() !== 'text/plain' || parsed.params.format !== undefined) return undefined;
+    const charset = (parsed.params.charset ?? 'utf-8').toLowerCase().replace(/[^a-z0-9]+/g, '');
+    if (!['ascii', 'usascii', 'utf8'].includes(charset)) return undefined;
+  }
+  return Buffer.from(raw.buffer, raw.byteOffset + end, raw.length - end).toString();
+}
+
 /** A header section's encoded words (RFC 2047) decoded; the text unchanged where one does not decode. */
 export function decodeHeaderWords(text: string): string {
+  if (!text.includes('=?')) return text;
   try {
     return libmime.decodeWords(text);
   } catch {

@@ -37,6 +37,15 @@ describe('search documents read the message as its parts are encoded', () => {
     expect(found(raw, { field: 'text' }, 'QUOKKA ENCLOSURE')).toBe(true);
   });
 
+  it('reads an HTML-only body as text, and both alternatives of a multipart/alternative', () => {
+    const htmlOnly = enc.encode('Subject: h\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Tickets for <b>Tuesday</b></p>\r\n');
+    expect(toSearchDoc(htmlOnly).body).toBe('tickets for tuesday');
+    const alternative = enc.encode(
+      'Subject: a\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nplain words\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>html words</p>\r\n--b--\r\n',
+    );
+    expect(toSearchDoc(alternative).body).toBe('plain words\n\nhtml words');
+  });
+
   it('reads the text part of a multipart whose closing boundary never comes', () => {
     expect(toSearchDoc(corpus('08-broken-mime.eml')).body).toBe('first part');
   });
