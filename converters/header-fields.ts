@@ -32,6 +32,8 @@ export function headerEnd(raw: Uint8Array, start = 0, end = raw.length): number 
 /** The fields of the header between `start` and `end` (by default the message's own header). */
 export function headerFields(raw: Uint8Array, start = 0, end = headerEnd(raw, start)): HeaderField[] {
   const fields: HeaderField[] = [];
+  // Read as latin1 once: one character per byte, so offsets into it are byte offsets.
+  const head = Buffer.from(raw.buffer, raw.byteOffset + start, end - start).toString('latin1');
   let i = start;
   while (i < end) {
     const lineEnd = nextLine(raw, i, end);
@@ -39,9 +41,13 @@ export function headerFields(raw: Uint8Array, start = 0, end = headerEnd(raw, st
     if (lineEnd - i <= 2 && (raw[i] === LF || (raw[i] === CR && raw[i + 1] === LF))) break;
     let fieldEnd = lineEnd;
     while (fieldEnd < end && (raw[fieldEnd] === 0x20 || raw[fieldEnd] === 0x09)) fieldEnd = nextLine(raw, fieldEnd, end);
-    const text = Buffer.from(raw.buffer, raw.byteOffset + i, fieldEnd - i).toString('latin1');
+    const text = head.slice(i - start, fieldEnd - start);
     const colon = text.indexOf(':');
-    if (colon > 0) fields.push({ name: text.slice(0, colon).trim().toLowerCase(), value: text.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, '').trim(), start: i, end: fieldEnd });
+    if (colon > 0) {
+      // Only a field with continuation lines has line breaks to remove.
+      const value = text.slice(colon + 1);
+      fields.push({ name: text.slice(0, colon).trim().toLowerCase(), value: (fieldEnd > lineEnd ? value.replace(/\r?\n(?=[ \t])/g, '') : value).trim(), start: i, end: fieldEnd });
+    }
     i = fieldEnd;
   }
   return fields;
