@@ -1,6 +1,8 @@
 // Reading the header section of a message or MIME entity from its bytes, without a MIME
-// parser: where it ends and its fields (unfolded values, byte ranges). Shared by threading,
-// the submission checks, IMAP BODY[section] and the converter's fallback. Pure: no I/O.
+// parser: where it ends, its fields (unfolded values, byte ranges) and their encoded words.
+// Shared by threading, the submission checks, IMAP BODY[section], search, the postage reply
+// and the converter's fallback. Pure: no I/O.
+import libmime from 'libmime';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -57,4 +59,14 @@ export function headerFields(raw: Uint8Array, start = 0, end = headerEnd(raw, st
 export function nextLine(raw: Uint8Array, i: number, end: number): number {
   while (i < end && raw[i] !== LF) i++;
   return Math.min(i + 1, end);
+}
+
+/** Header text with its encoded words (RFC 2047) decoded; text that does not decode is kept as it is. */
+export function decodeHeaderWords(text: string): string {
+  if (!text.includes('=?')) return text;
+  try {
+    return libmime.decodeWords(text);
+  } catch {
+    return text;
+  }
 }

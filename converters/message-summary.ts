@@ -72,20 +72,14 @@ function plainTextBody(raw: Uint8Array): string | undefined {
   if (contentType !== undefined) {
     const parsed = libmime.parseHeaderValue(contentType);
     if (parsed.value.toLowerCase().trim() !== 'text/plain' || parsed.params.format !== undefined) return undefined;
-    const charset = (parsed.params.charset ?? 'utf-8').toLowerCase().replace(/[^a-z0-9]+/g, '');
-    if (!['ascii', 'usascii', 'utf8'].includes(charset)) return undefined;
+    if (!readsAsUtf8(parsed.params.charset)) return undefined;
   }
   return Buffer.from(raw.buffer, raw.byteOffset + end, raw.length - end).toString();
 }
 
-/** A header section's encoded words (RFC 2047) decoded; the text unchanged where one does not decode. */
-export function decodeHeaderWords(text: string): string {
-  if (!text.includes('=?')) return text;
-  try {
-    return libmime.decodeWords(text);
-  } catch {
-    return text;
-  }
+/** Whether text in this charset (unset or empty: UTF-8) is read as UTF-8 as it is: ASCII and UTF-8. */
+function readsAsUtf8(charset: string | undefined): boolean {
+  return ['ascii', 'usascii', 'utf8'].includes((charset || 'utf-8').toLowerCase().replace(/[^a-z0-9]+/g, ''));
 }
 
 /** Collects the inline text parts in order and notes whether any part is an attachment. */
@@ -228,7 +222,7 @@ function decodePart(raw: Uint8Array, t: TextPart): string {
   }
   const charset = contentType.params.charset || 'utf-8';
   let text: string;
-  if (['ascii', 'usascii', 'utf8'].includes(charset.toLowerCase().replace(/[^a-z0-9]+/g, ''))) text = bytes.toString();
+  if (readsAsUtf8(charset)) text = bytes.toString();
   else {
     try {
       text = decodeCharset(bytes, charset);

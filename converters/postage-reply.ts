@@ -2,8 +2,7 @@
 // answers (Subject, Message-ID, References), and the reply itself — plain text and HTML
 // saying in one sentence why and how to pay, with the amount, the BOLT11 invoice, its
 // `lightning:` link, the pay page and the expiry. Pure: dates, ids and the boundary come in.
-import libmime from 'libmime';
-import { headerFields } from './header-fields.js';
+import { decodeHeaderWords, headerFields } from './header-fields.js';
 import { ConverterError } from './errors.js';
 import { checkAddress, checkAscii, encodeUnstructured, formatDate, formatMailbox, headerLine } from './headers.js';
 import { formatMessageId, parseMessageIds } from './message-ids.js';
@@ -41,15 +40,6 @@ export function autoReplyBlock(raw: Uint8Array, envelopeFrom: string): AutoReply
   return undefined;
 }
 
-/** Encoded-words decoded; text that does not decode is kept as it is. */
-function decodeWords(value: string): string {
-  try {
-    return libmime.decodeWords(value);
-  } catch {
-    return value;
-  }
-}
-
 /** What an auto-reply quotes of the message it answers. */
 export interface RepliedTo {
   /** The decoded Subject, or '' without one. */
@@ -67,7 +57,7 @@ export function repliedTo(raw: Uint8Array): RepliedTo {
   const messageId = parseMessageIds(first('message-id'))[0];
   const refs = parseMessageIds(first('references'));
   return {
-    subject: subjectValue === undefined ? '' : decodeWords(subjectValue),
+    subject: subjectValue === undefined ? '' : decodeHeaderWords(subjectValue),
     messageId,
     references: refs.length > 0 ? refs : parseMessageIds(first('in-reply-to')),
   };

@@ -1,7 +1,8 @@
 // Search documents: a message's unfolded header section and body, lowercased, built once per
 // session from the decrypted bytes and kept within a budget (SearchDocCache), and the matching
 // of one criterion against them.
-import { bodyText, decodeHeaderWords } from '../converters/message-summary.js';
+import { decodeHeaderWords } from '../converters/header-fields.js';
+import { bodyText } from '../converters/message-summary.js';
 
 export interface SearchDoc {
   header: string;

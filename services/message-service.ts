@@ -792,6 +792,21 @@ interface SourceRow {
 }
 
 /**
+ * The CTEs a write that adds messages starts with, so the account's modseq row lock comes
+ * first: `ms` takes the next modseq (`new_modseq`) and charges `$3` bytes to the quota (0: no
+ * charge and no check, a move); `dest` gives mailbox `$2` (its id, or with `byRole` its role)
+ * `$4` new UIDs from `first_uid`, and that HIGHESTMODSEQ. `$1` is the user. `ms` has no row
+ * when the quota refused, `dest` none when there is no such mailbox.
+ */
+function reserveCtes(byRole: boolean): string {
+  return `ms AS (
+       UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $3::int8 WHERE id = $1 AND ($3::int8 = 0 OR used_bytes + $3::int8 <= quota_bytes) RETURNING modseq AS new_modseq),
+     dest AS (
+       UPDATE mailboxes b SET uidnext = b.uidnext + $4::int8, highestmodseq = ms.new_modseq FROM ms WHERE b.user_id = $1 AND ${byRole ? 'b.role = $2' : 'b.id = $2::int8'}
+       RETURNING b.id, b.uidnext - $4::int8 AS first_uid)`;
+}
+
+/**
  * The copy of rows `src` (all in mailbox `fromId`, ascending UIDs) into a mailbox at
  * consecutive new UIDs, with `addFlags` added; with `move`, the sources go (journaled).
  */
@@ -805,27 +820,23 @@ async function copyRows(
   // The CTEs that change mailboxes and rows join `ms`, so the modseq row lock comes first.
   const byRole = 'role' in target;
   const bytes = opts.move ? 0 : src.reduce((s, m) => s + m.size, 0);
-  const params: unknown[] = [userId, src.map((m) => m.id), byRole ? target.role : target.id, bytes, src.length];
+  const params: unknown[] = [userId, byRole ? target.role : target.id, bytes, src.length, src.map((m) => m.id)];
   const flagsSql = opts.addFlags.length === 0 ? 's.flags' : `ARRAY(SELECT DISTINCT x FROM unnest(s.flags || $${params.push(opts.addFlags)}::text[]) x ORDER BY x)`;
   const move = opts.move
-    ? `, del AS (DELETE FROM messages WHERE user_id = $1 AND id = ANY($2::int8[]) AND EXISTS (SELECT 1 FROM dest)),
+    ? `, del AS (DELETE FROM messages WHERE user_id = $1 AND id = ANY($5::int8[]) AND EXISTS (SELECT 1 FROM dest)),
        src_mb AS (UPDATE mailboxes b SET highestmodseq = ms.new_modseq FROM ms WHERE b.id = $${params.push(fromId)}::int8 AND b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM dest WHERE dest.id = $${params.length})),
        j AS (
          INSERT INTO changes (user_id, modseq, kind, op, object_id, mailbox_id, uid, thread_id, blob_id, created_modseq)
          SELECT $1, ms.new_modseq, 'email', 'destroyed', s.id, $${params.length}::int8, s.uid, s.thread_id, s.blob_id, s.created_modseq
-           FROM messages s, ms WHERE s.user_id = $1 AND s.id = ANY($2::int8[]) AND EXISTS (SELECT 1 FROM dest) ORDER BY s.uid)`
+           FROM messages s, ms WHERE s.user_id = $1 AND s.id = ANY($5::int8[]) AND EXISTS (SELECT 1 FROM dest) ORDER BY s.uid)`
     : '';
   const [r] = await tx.query<{ modseq: number | null; to_id: number | null; first_uid: number | null }>(
-    `WITH ms AS (
-       UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $4::int8 WHERE id = $1 AND ($4::int8 = 0 OR used_bytes + $4::int8 <= quota_bytes) RETURNING modseq AS new_modseq),
-     dest AS (
-       UPDATE mailboxes b SET uidnext = b.uidnext + $5::int8, highestmodseq = ms.new_modseq FROM ms WHERE b.user_id = $1 AND ${byRole ? 'b.role = $3' : 'b.id = $3::int8'}
-       RETURNING b.id, b.uidnext - $5::int8 AS first_uid),
+    `WITH ${reserveCtes(byRole)},
      ins AS (
        INSERT INTO messages (user_id, mailbox_id, uid, modseq, created_modseq, flags, internal_date, size, thread_id, blob_id)
        SELECT s.user_id, dest.id, dest.first_uid + (row_number() OVER (ORDER BY s.uid)) - 1, ms.new_modseq, ms.new_modseq,
               ${flagsSql}, s.internal_date, s.size, s.thread_id, s.blob_id
-         FROM messages s, dest, ms WHERE s.user_id = $1 AND s.id = ANY($2::int8[]))${move}
+         FROM messages s, dest, ms WHERE s.user_id = $1 AND s.id = ANY($5::int8[]))${move}
      SELECT (SELECT new_modseq FROM ms) AS modseq, (SELECT id FROM dest) AS to_id, (SELECT first_uid FROM dest) AS first_uid`,
     params,
   );
@@ -846,12 +857,9 @@ async function copyRows(
  */
 async function takeAppendSlot(tx: Queryable, userId: number, mailboxId: number, bytes: number): Promise<{ modseq: number; mailboxId: number; uid: number; messageId: number }> {
   const [r] = await tx.query<{ modseq: number | null; mailbox_id: number | null; uid: number | null; message_id: number }>(
-    `WITH ms AS (
-       UPDATE users SET modseq = modseq + 1, used_bytes = used_bytes + $3::int8 WHERE id = $1 AND used_bytes + $3::int8 <= quota_bytes RETURNING modseq),
-     dest AS (
-       UPDATE mailboxes b SET uidnext = b.uidnext + 1, highestmodseq = ms.modseq FROM ms WHERE b.user_id = $1 AND b.id = $2::int8 RETURNING b.id, b.uidnext - 1 AS uid)
-     SELECT (SELECT modseq FROM ms) AS modseq, (SELECT id FROM dest) AS mailbox_id, (SELECT uid FROM dest) AS uid, nextval('messages_id_seq')::int8 AS message_id`,
-    [userId, mailboxId, bytes],
+    `WITH ${reserveCtes(false)}
+     SELECT (SELECT new_modseq FROM ms) AS modseq, (SELECT id FROM dest) AS mailbox_id, (SELECT first_uid FROM dest) AS uid, nextval('messages_id_seq')::int8 AS message_id`,
+    [userId, mailboxId, bytes, 1],
   );
   if (r?.modseq == null) throw new ServiceError('quota_exceeded');
   if (r.mailbox_id === null || r.uid === null) throw new ServiceError('mailbox_not_found');

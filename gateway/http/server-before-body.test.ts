@@ -2,12 +2,11 @@
 // the body is still unsent and the connection closes, the handler not called; a check that
 // throws is a logged 500; a request let through is read whole and handled as usual.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serveRoutes } from '../../test/helpers/http-routes.js';
 import { parseRawReply, rawRequest } from '../../test/helpers/raw-http.js';
 import { createLogger } from '../log.js';
-import { createRouter } from './router.js';
-import { closeHttpServer, createHttpServer } from './server.js';
+import { closeHttpServer } from './server.js';
 import type { HeadCheck, HttpResponse, Route } from './types.js';
 
 describe('beforeBody', () => {
@@ -24,9 +23,9 @@ describe('beforeBody', () => {
       maxBodyBytes: 1_000_000,
       beforeBody,
     };
-    server = createHttpServer(createRouter([route]), logger);
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const served = await serveRoutes([route], logger);
+    server = served.server;
+    return served.base;
   }
 
   afterEach(async () => {

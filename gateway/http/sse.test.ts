@@ -2,13 +2,12 @@
 // pings, a stream that ends itself, a client that goes away, a client that does not read,
 // HEAD, a failing stream, and closeHttpServer ending open streams instead of hanging.
 import { get, request as httpRequest, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serveRoutes } from '../../test/helpers/http-routes.js';
 import { createLogger } from '../log.js';
 import { MAX_STREAM_BUFFER_BYTES } from './limits.js';
-import { createRouter } from './router.js';
-import { closeHttpServer, createHttpServer } from './server.js';
+import { closeHttpServer } from './server.js';
 import { aborted, formatComment, formatEvent, sseResponse, type SseSink } from './sse.js';
 import type { Route } from './types.js';
 
@@ -68,9 +67,9 @@ describe('streamed responses', () => {
   const logger = createLogger({ level: 'error', write: (line) => void logged.push(line) });
 
   async function serve(routes: Route[]): Promise<string> {
-    server = createHttpServer(createRouter(routes), logger);
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const served = await serveRoutes(routes, logger);
+    server = served.server;
+    return served.base;
   }
 
   afterEach(async () => {
