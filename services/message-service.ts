@@ -450,7 +450,7 @@ export class MessageService {
     }
     if (stored.length > 0) {
       await this.#db.query(
-        'UPDATE blobs SET summary = v.summary FROM unnest($2::int8[], $3::bytea[]) AS v(id, summary) WHERE blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal = 2',
+        'UPDATE blobs SET summary = v.summary FROM unnest($2::int8[], $3::bytea[]) AS v(id, summary) WHERE blobs.id = ANY($2::int8[]) AND blobs.id = v.id AND blobs.user_id = $1 AND blobs.seal = 2',
         [account.userId, stored.map((s) => s.id), stored.map((s) => s.summary)],
       );
     }
